@@ -1,0 +1,206 @@
+"""The ``hkgraph`` command line. It only wires the library's functions together."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .output import FORMATS, render
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def _root_option(fn):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+        help="The project folder holding data/ and schema/.",
+    )(fn)
+
+
+def _format_option(fn):  # type: ignore[no-untyped-def]
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                        help="Output format (json is a list of row objects).")(fn)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="hkgraph")
+def cli() -> None:
+    """hkgraph: curated ComfyUI video-generation know-how as YAML records, RDF and SQLite."""
+
+
+@cli.command()
+@_root_option
+@click.option("--warnings/--no-warnings", default=True, show_default=True, help="Also list warnings.")
+def validate(root: Path, warnings: bool) -> None:
+    """Check every record and entity; exit 1 listing every error."""
+    from .checks import check_dataset
+    from .load import load_dataset
+
+    dataset = load_dataset(root)
+    problems = check_dataset(dataset)
+    errors = [p for p in problems if p.severity == "error"]
+    for p in problems:
+        if p.severity == "error" or warnings:
+            click.echo(str(p), err=True)
+    entities = sum(len(t) for t in dataset.entities.values())
+    summary = f"{len(dataset.tips)} tips, {entities} entities: {len(errors)} error(s), {len(problems) - len(errors)} warning(s)"
+    if errors:
+        click.echo(summary, err=True)
+        sys.exit(1)
+    click.echo(summary)
+
+
+@cli.command()
+@_root_option
+@click.option("--check", is_flag=True, help="Only report files that are not canonical; exit 1 if any.")
+def fmt(root: Path, check: bool) -> None:
+    """Rewrite records in canonical form (key order, quoting, wrapping)."""
+    from .fmt import format_tree
+
+    changed, problems = format_tree(root.resolve(), check=check)
+    for p in problems:
+        click.echo(str(p), err=True)
+    for path in changed:
+        click.echo(f"{'not canonical' if check else 'reformatted'}: {path.relative_to(root.resolve())}")
+    if check and changed:
+        click.echo("run `hkgraph fmt` to rewrite them", err=True)
+    if problems or (check and changed):
+        sys.exit(1)
+
+
+@cli.command()
+@_root_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True)
+@click.option("--shacl/--no-shacl", default=True, show_default=True, help="Check the graph against the SHACL shapes.")
+def build(root: Path, out: Path, shacl: bool) -> None:
+    """Validate data/ and write hkgraph.db, .ttl, .nt and .jsonld into --out (atomically)."""
+    from .build import ShaclError
+    from .build import build as run_build
+    from .problems import DataError
+
+    try:
+        result = run_build(root, out, shacl=shacl)
+    except DataError as exc:
+        for p in exc.problems:
+            if p.severity == "error":
+                click.echo(str(p), err=True)
+        raise click.ClickException(f"build refused: {len(exc.problems)} problem(s); the previous build is untouched")
+    except ShaclError as exc:
+        raise click.ClickException(str(exc))
+    timings = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
+    click.echo(f"built {result.out_dir}: {len(result.dataset.tips)} tips, {result.triples} triples ({timings})")
+
+
+@cli.command()
+@_root_option
+@click.option("--check", is_flag=True, help="Only report drift; exit 1 if any file differs.")
+def schema(root: Path, check: bool) -> None:
+    """Write schema/ (JSON Schema, vocabulary, SHACL shapes, JSON-LD context) from the models."""
+    from .schema import drifted, write_schema
+
+    if check:
+        stale = drifted(root / "schema")
+        for name in stale:
+            click.echo(f"out of date: schema/{name}")
+        if stale:
+            raise click.ClickException("run `hkgraph schema` to regenerate them")
+        return
+    for path in write_schema(root / "schema"):
+        click.echo(f"wrote {path}")
+
+
+@cli.group()
+def query() -> None:
+    """Ask the built dataset a SQL or SPARQL question."""
+
+
+@query.command("sql")
+@click.argument("sql")
+@_root_option
+@_format_option
+def query_sql(sql: str, root: Path, fmt: str) -> None:
+    """Run a read-only SQL query on dist/hkgraph.db."""
+    from .build import ensure_built
+    from .query import QueryError, run_sql
+
+    dist = ensure_built(root)
+    try:
+        rows = run_sql(dist / "hkgraph.db", sql)
+    except QueryError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(render(rows, fmt))
+
+
+@query.command("sparql")
+@click.argument("sparql")
+@_root_option
+@_format_option
+def query_sparql(sparql: str, root: Path, fmt: str) -> None:
+    """Run a SPARQL query on the graph (the hkgraph prefixes are predeclared)."""
+    from .build import ensure_built
+    from .query import QueryError, open_store, run_sparql
+
+    dist = ensure_built(root)
+    try:
+        result = run_sparql(open_store(dist), sparql)
+    except QueryError as exc:
+        raise click.ClickException(str(exc))
+    if isinstance(result, bool):
+        click.echo("true" if result else "false")
+        return
+    rows = [r if isinstance(r, dict) else dict(zip(("subject", "predicate", "object"), r, strict=True))
+            for r in result]
+    click.echo(render(rows, fmt))
+
+
+@cli.command()
+@_root_option
+@_format_option
+def stats(root: Path, fmt: str) -> None:
+    """Counts of records, entities by kind, links and triples."""
+    from .build import ensure_built
+    from .query import run_sql
+
+    dist = ensure_built(root)
+    db = dist / "hkgraph.db"
+    rows = [{"what": "tips", "count": run_sql(db, "SELECT count(*) AS n FROM tips")[0]["n"]}]
+    from .sqlite import ENTITY_TABLES, LINK_TABLES
+
+    for table in ENTITY_TABLES.values():
+        rows.append({"what": table, "count": run_sql(db, f"SELECT count(*) AS n FROM {table}")[0]["n"]})
+    for extra in ("parameter_values", "model_files", "settings", "quotes", "relations"):
+        rows.append({"what": extra, "count": run_sql(db, f"SELECT count(*) AS n FROM {extra}")[0]["n"]})
+    links = sum(run_sql(db, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t, _c, _o in LINK_TABLES.values())
+    rows.append({"what": "tip links", "count": links})
+    import json
+
+    info = json.loads((dist / "build-info.json").read_text())
+    rows.append({"what": "triples", "count": info["triples"]})
+    click.echo(render(rows, fmt))
+
+
+@cli.command()
+@_root_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+def serve(root: Path, host: str, port: int) -> None:
+    """Build if stale, then serve dist/hkgraph.db with Datasette (immutable mode, metadata.yml)."""
+    import os
+
+    from .build import ensure_built
+
+    root = root.resolve()
+    dist = ensure_built(root)
+    args = [sys.executable, "-m", "datasette", "serve", "-i", str(dist / "hkgraph.db"),
+            "--host", host, "--port", str(port)]
+    if (root / "metadata.yml").exists():
+        args += ["--metadata", str(root / "metadata.yml")]
+    click.echo(f"serving {dist / 'hkgraph.db'} at http://{host}:{port}/")
+    os.execv(sys.executable, args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

@@ -1,0 +1,329 @@
+"""Compile a :class:`~hkgraph.load.Dataset` into RDF triples and write Turtle, N-Triples and JSON-LD.
+
+Triples are pyoxigraph terms, built without an rdflib Graph in between (rdflib's per-triple overhead
+and its Turtle writer do not scale, see DESIGN.md). Output is sorted, so the same data always gives
+byte-identical files.
+
+The mapping from model fields to predicates is read off the models (``json_schema_extra["rdf"]``);
+the few nested structures (source, quotes, settings, relations, model files) are mapped here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from pydantic import BaseModel
+
+from . import model as m
+from .load import Dataset
+
+BASE = "https://w3id.org/hkgraph/"
+VOCAB = "https://w3id.org/hkgraph/vocab#"
+SITE = "https://wanx-troopers.github.io/"
+
+KIND_PREFIXES: dict[str, str] = {
+    kind: f"{BASE}{kind}/"
+    for kind in ("tip", "node", "parameter", "repo", "model", "hardware", "person", "concept", "quote", "setting")
+}
+PREFIXES: dict[str, str] = {
+    "hk": BASE,
+    "hkv": VOCAB,
+    **KIND_PREFIXES,
+    "dcterms": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "schema": "https://schema.org/",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+# The class of each kind and the well-known classes its instances also carry.
+CLASSES: dict[str, tuple[str, ...]] = {
+    "tip": ("hkv:Tip", "schema:CreativeWork"),
+    "node": ("hkv:Node",),
+    "parameter": ("hkv:Parameter",),
+    "value": ("hkv:ParameterValue",),
+    "repo": ("hkv:Repo", "schema:SoftwareSourceCode"),
+    "model": ("hkv:Model",),
+    "model-file": ("hkv:ModelFile", "schema:MediaObject"),
+    "hardware": ("hkv:Hardware",),
+    "person": ("hkv:Person", "foaf:Person", "schema:Person"),
+    "concept": ("hkv:Concept", "skos:Concept"),
+    "quote": ("hkv:Quote", "schema:Quotation"),
+    "setting": ("hkv:Setting",),
+}
+RELATION_PREDICATES = {
+    "supersedes": "hkv:supersedes",
+    "contradicts": "hkv:contradicts",
+    "see-also": "rdfs:seeAlso",
+    "refines": "hkv:refines",
+}
+
+
+def expand(curie: str) -> str:
+    prefix, _, local = curie.partition(":")
+    return PREFIXES[prefix] + local
+
+
+_NN: dict[str, ox.NamedNode] = {}
+
+
+def nn(curie_or_iri: str) -> ox.NamedNode:
+    """A NamedNode for a CURIE (``hkv:Tip``) or a full IRI, cached."""
+    node = _NN.get(curie_or_iri)
+    if node is None:
+        iri = curie_or_iri if "://" in curie_or_iri else expand(curie_or_iri)
+        node = _NN[curie_or_iri] = ox.NamedNode(iri)
+    return node
+
+
+def iri(kind: str, ident: str) -> ox.NamedNode:
+    return ox.NamedNode(f"{BASE}{kind}/{ident}")
+
+
+def value_iri(parameter_id: str, value: str) -> ox.NamedNode:
+    return ox.NamedNode(f"{BASE}value/{parameter_id}/{quote(value, safe='')}")
+
+
+def page_iri(page: str) -> ox.NamedNode:
+    """The published address of a source page (Jekyll turns `x.md` into `x.html`)."""
+    path = page[:-3] + ".html" if page.endswith(".md") else page
+    return ox.NamedNode(SITE + quote(path))
+
+
+XSD_DATE = nn("xsd:date")
+XSD_DECIMAL = nn("xsd:decimal")
+XSD_INTEGER = nn("xsd:integer")
+RDF_TYPE = nn("rdf:type")
+XSD_STRING = expand("xsd:string")
+
+
+def literal(value: Any) -> ox.Literal:
+    if isinstance(value, dt.date):
+        return ox.Literal(value.isoformat(), datatype=XSD_DATE)
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=nn("xsd:boolean"))
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=XSD_INTEGER)
+    if isinstance(value, float):
+        return ox.Literal(repr(value), datatype=XSD_DECIMAL)
+    return ox.Literal(str(value))
+
+
+def field_predicates(model_cls: type[BaseModel]) -> dict[str, tuple[str, str | None]]:
+    """field name → (predicate CURIE, referenced kind or None), for the fields that map directly."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for name, info in model_cls.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if "rdf" in extra:
+            out[name] = (str(extra["rdf"]), extra.get("ref"))  # type: ignore[arg-type]
+    return out
+
+
+_PREDICATES: dict[type[BaseModel], dict[str, tuple[str, str | None]]] = {}
+
+
+def _predicates(model_cls: type[BaseModel]) -> dict[str, tuple[str, str | None]]:
+    found = _PREDICATES.get(model_cls)
+    if found is None:
+        found = _PREDICATES[model_cls] = field_predicates(model_cls)
+    return found
+
+
+Triple = ox.Triple
+
+
+def _fields(subject: ox.NamedNode, record: BaseModel) -> Iterator[Triple]:
+    """Triples for the directly mapped fields of a record."""
+    for name, (curie, ref_kind) in _predicates(type(record)).items():
+        value = getattr(record, name)
+        if value is None:
+            continue
+        predicate = nn(curie)
+        for item in value if isinstance(value, list) else (value,):
+            if ref_kind == "value":
+                obj: ox.NamedNode | ox.Literal = value_iri(*m.split_value_ref(item))
+            elif ref_kind:
+                obj = iri(ref_kind, item)
+            else:
+                obj = literal(item)
+            yield Triple(subject, predicate, obj)
+
+
+def _types(subject: ox.NamedNode, kind: str) -> Iterator[Triple]:
+    for cls in CLASSES[kind]:
+        yield Triple(subject, RDF_TYPE, nn(cls))
+
+
+def tip_triples(tip: m.Tip) -> Iterator[Triple]:
+    s = iri("tip", tip.id)
+    yield from _types(s, "tip")
+    yield Triple(s, nn("dcterms:identifier"), literal(tip.id))
+    yield from _fields(s, tip)
+    yield from _fields(s, tip.source)
+    yield Triple(s, nn("prov:wasDerivedFrom"), page_iri(tip.source.page))
+    for i, q in enumerate(tip.quotes, 1):
+        qs = iri("quote", f"{tip.id}-{i}")
+        yield from _types(qs, "quote")
+        yield Triple(s, nn("hkv:hasQuote"), qs)
+        yield Triple(qs, nn("hkv:inTip"), s)
+        yield from _fields(qs, q)
+        if q.person:
+            yield Triple(s, nn("prov:wasAttributedTo"), iri("person", q.person))
+    for i, st in enumerate(tip.settings, 1):
+        ss = iri("setting", f"{tip.id}-{i}")
+        yield from _types(ss, "setting")
+        yield Triple(s, nn("hkv:hasSetting"), ss)
+        yield Triple(ss, nn("hkv:inTip"), s)
+        yield from _fields(ss, st)
+        for v in [st.value] if st.value is not None else st.values:
+            yield Triple(ss, nn("hkv:valueRef"), value_iri(st.parameter, v))
+        if st.range is not None:
+            if st.range.min is not None:
+                yield Triple(ss, nn("hkv:minValue"), literal(st.range.min))
+            if st.range.max is not None:
+                yield Triple(ss, nn("hkv:maxValue"), literal(st.range.max))
+    for rel in tip.relations:
+        yield Triple(s, nn(RELATION_PREDICATES[rel.type]), iri("tip", rel.tip))
+
+
+def entity_triples(entity: m.Entity) -> Iterator[Triple]:
+    kind = entity.kind_name
+    s = iri(kind, entity.id)
+    yield from _types(s, kind)
+    yield Triple(s, nn("dcterms:identifier"), literal(entity.id))
+    yield Triple(s, nn("rdfs:label"), literal(entity.name))
+    yield from _fields(s, entity)
+    if isinstance(entity, m.Parameter):
+        if entity.node:
+            yield Triple(iri("node", entity.node), nn("hkv:hasParameter"), s)
+        for bound, predicate in ((entity.min, "hkv:minValue"), (entity.max, "hkv:maxValue")):
+            if bound is not None:
+                yield Triple(s, nn(predicate), literal(bound))
+    elif isinstance(entity, m.Model):
+        for f in entity.files:
+            fs = iri("model-file", f"{entity.id}/{quote(f.name, safe='')}")
+            yield from _types(fs, "model-file")
+            yield Triple(s, nn("hkv:hasFile"), fs)
+            yield Triple(fs, nn("schema:name"), literal(f.name))
+            yield Triple(fs, nn("hkv:fileOf"), s)
+            if f.precision:
+                yield Triple(fs, nn("hkv:precision"), literal(f.precision))
+            if f.url:
+                yield Triple(fs, nn("schema:contentUrl"), literal(f.url))
+
+
+def parameter_values(dataset: Dataset) -> dict[tuple[str, str], int | None]:
+    """Every (parameter, value) the data names: allowed values (with their position) and values used."""
+    values: dict[tuple[str, str], int | None] = {}
+    for pid, parameter in dataset.entities["parameter"].items():
+        for i, v in enumerate(parameter.allowed_values):  # type: ignore[attr-defined]
+            values[(pid, v)] = i
+    for tip in dataset.tips.values():
+        for ref_ in tip.values:
+            values.setdefault(m.split_value_ref(ref_), None)
+        for st in tip.settings:
+            for v in [st.value] if st.value is not None else st.values:
+                values.setdefault((st.parameter, v), None)
+    return values
+
+
+def value_triples(dataset: Dataset) -> Iterator[Triple]:
+    for (pid, v), position in parameter_values(dataset).items():
+        s = value_iri(pid, v)
+        yield from _types(s, "value")
+        yield Triple(s, nn("rdfs:label"), literal(v))
+        yield Triple(s, nn("hkv:ofParameter"), iri("parameter", pid))
+        if position is not None:
+            yield Triple(s, nn("hkv:position"), literal(position))
+
+
+def to_triples(dataset: Dataset) -> list[Triple]:
+    """All triples of the dataset, sorted (the order every output file is written in)."""
+    triples: list[Triple] = []
+    for tip in dataset.tips.values():
+        triples.extend(tip_triples(tip))
+    for table in dataset.entities.values():
+        for entity in table.values():
+            triples.extend(entity_triples(entity))
+    triples.extend(value_triples(dataset))
+    triples = list(dict.fromkeys(triples))
+    triples.sort(key=lambda t: (t.subject.value, t.predicate.value, str(t.object)))
+    return triples
+
+
+def turtle_bytes(triples: Iterable[Triple]) -> bytes:
+    """Turtle with the hkgraph prefixes, the @prefix lines sorted (pyoxigraph does not order them)."""
+    text = ox.serialize(triples, None, ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""
+    lines = text.split(b"\n")
+    n = 0
+    while n < len(lines) and lines[n].startswith(b"@prefix"):
+        n += 1
+    return b"\n".join(sorted(lines[:n]) + lines[n:])
+
+
+def _curie(iri_: str, by_length: list[tuple[str, str]]) -> str:
+    for prefix, ns in by_length:
+        if iri_.startswith(ns):
+            local = iri_[len(ns):]
+            if local and all(c.isalnum() or c in "-_." for c in local):
+                return f"{prefix}:{local}"
+    return iri_
+
+
+def jsonld_document(triples: list[Triple]) -> dict[str, Any]:
+    """Compact JSON-LD: a context of the prefixes and one node object per subject, in sorted order."""
+    by_length = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+    graph: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for t in triples:  # sorted by subject
+        sid = _curie(t.subject.value, by_length)
+        if current is None or current["@id"] != sid:
+            current = {"@id": sid}
+            graph.append(current)
+        if t.predicate == RDF_TYPE:
+            current.setdefault("@type", []).append(_curie(t.object.value, by_length))
+            continue
+        key = _curie(t.predicate.value, by_length)
+        obj = t.object
+        if isinstance(obj, ox.NamedNode):
+            value: Any = {"@id": _curie(obj.value, by_length)}
+        elif obj.datatype.value == XSD_STRING:
+            value = obj.value
+        else:
+            value = {"@value": obj.value, "@type": _curie(obj.datatype.value, by_length)}
+        current.setdefault(key, []).append(value)
+    return {"@context": dict(sorted(PREFIXES.items())), "@graph": graph}
+
+
+def _serialize(triples: list[Triple], fmt: str, path: Path) -> None:
+    if fmt == "ttl":
+        path.write_bytes(turtle_bytes(triples))
+    elif fmt == "nt":
+        with path.open("wb") as out:
+            ox.serialize(triples, out, ox.RdfFormat.N_TRIPLES)
+    else:
+        text = json.dumps(jsonld_document(triples), ensure_ascii=False, indent=1, sort_keys=False)
+        path.write_text(text + "\n", encoding="utf-8")
+
+
+def write_rdf(triples: list[Triple], out_dir: Path, stem: str = "hkgraph") -> dict[str, Path]:
+    """Write Turtle, N-Triples and JSON-LD files; returns format → path."""
+    paths = {
+        "ttl": out_dir / f"{stem}.ttl",
+        "nt": out_dir / f"{stem}.nt",
+        "jsonld": out_dir / f"{stem}.jsonld",
+    }
+    for fmt, path in paths.items():
+        _serialize(triples, fmt, path)
+    return paths
