@@ -183,6 +183,24 @@ def stats(root: Path, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--page-name", help="The page's path relative to the site (default: the file name).")
+@click.option("--min", "minimum", type=float, default=None, help="Exit 1 when the covered fraction is below this.")
+@_root_option
+def coverage(page: Path, page_name: str | None, minimum: float | None, root: Path) -> None:
+    """List the content lines of a source page that no record's excerpt covers."""
+    from .coverage import page_coverage
+    from .load import load_dataset
+
+    result = page_coverage(page, load_dataset(root), page_name)
+    for number, line in result.uncovered:
+        click.echo(f"{page}:{number}: {line.strip()}")
+    click.echo(f"{result.page}: {result.covered}/{result.content} content lines covered ({result.fraction:.1%})")
+    if minimum is not None and result.fraction < minimum:
+        sys.exit(1)
+
+
+@cli.command()
 @_root_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)

@@ -88,6 +88,8 @@ def iter_record_files(root: Path) -> Iterator[tuple[type[BaseModel], Path]]:
     entities = root / ENTITIES_DIR
     if entities.is_dir():
         for folder in sorted(entities.iterdir()):
+            if folder.name == "README.md" or folder.name.startswith("."):
+                continue
             model_cls = m.FOLDER_KINDS.get(folder.name)
             if model_cls is None or not folder.is_dir():
                 yield BaseModel, folder  # reported as misplaced
