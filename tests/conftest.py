@@ -1,0 +1,51 @@
+"""Shared fixtures: the project root, a build of the real data, the optional ../shared folder, free ports."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# ../shared is beside the project in CI and on developer machines, never in a user's clone.
+SHARED = ROOT.parent / "shared"
+SHARED_REASON = "../shared (source pages, reference facts, real workflows) is not present beside this clone"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, skipping the calling test when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(SHARED_REASON)
+    return path
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real data under data/, built once per test session into a temporary dist/."""
+    from hkgraph.build import build
+
+    out = tmp_path_factory.mktemp("build") / "dist"
+    build(ROOT, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def dataset():
+    from hkgraph.load import load_dataset
+
+    return load_dataset(ROOT)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
