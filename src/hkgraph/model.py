@@ -223,7 +223,9 @@ class Tip(Strict):
     concepts: list[Slug] = ref("concept", "hkv:aboutConcept", "Concepts and techniques it names.")
     settings: list[Setting] = Field(default_factory=list, description="Structured advice on parameter values.")
     relations: list[Relation] = Field(default_factory=list, description="Links to other tips.")
-    tags: list[Tag] = Field(default_factory=list, description="User concerns the tip speaks to.")
+    tags: list[Tag] = Field(
+        default_factory=list, description="User concerns the tip speaks to.", json_schema_extra={"rdf": "hkv:tag"}
+    )
 
 
 # ----------------------------------------------------------------------------------------- entities
