@@ -49,3 +49,22 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def kg_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder holding the small hand-written dataset of tests/fixtures/kg (exact answers)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("kg")
+    shutil.copytree(FIXTURES / "kg" / "data", root / "data")
+    shutil.copytree(ROOT / "schema", root / "schema")
+    return root
+
+
+@pytest.fixture(scope="session")
+def kg_dist(kg_root: Path) -> Path:
+    """tests/fixtures/kg built once per session."""
+    from hkgraph.build import build
+
+    return build(kg_root, kg_root / "dist").out_dir

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -23,6 +24,36 @@ def _root_option(fn):  # type: ignore[no-untyped-def]
 def _format_option(fn):  # type: ignore[no-untyped-def]
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                         help="Output format (json is a list of row objects).")(fn)
+
+
+def _endpoint_option(fn):  # type: ignore[no-untyped-def]
+    return click.option("--endpoint", metavar="URL",
+                        help="Ask this SPARQL 1.1 endpoint instead of the files built from --root.")(fn)
+
+
+@contextlib.contextmanager
+def _knowledge_graph(root: Path, endpoint: str | None):  # type: ignore[no-untyped-def]
+    """A KnowledgeGraph on the endpoint, or on --root (built first when stale); errors as messages."""
+    from .build import ShaclError
+    from .kg import KnowledgeGraph
+    from .problems import DataError
+    from .query import QueryError
+
+    try:
+        kg = KnowledgeGraph.open(endpoint) if endpoint else KnowledgeGraph.open(root=root)
+    except (QueryError, ShaclError) as exc:
+        raise click.ClickException(str(exc))
+    except DataError as exc:
+        for p in exc.problems:
+            if p.severity == "error":
+                click.echo(str(p), err=True)
+        raise click.ClickException("the data does not validate; fix it or use --endpoint")
+    try:
+        yield kg
+    except QueryError as exc:
+        raise click.ClickException(str(exc))
+    finally:
+        kg.close()
 
 
 @click.group(context_settings=CONTEXT)
@@ -138,22 +169,85 @@ def query_sql(sql: str, root: Path, fmt: str) -> None:
 @click.argument("sparql")
 @_root_option
 @_format_option
-def query_sparql(sparql: str, root: Path, fmt: str) -> None:
+@_endpoint_option
+def query_sparql(sparql: str, root: Path, fmt: str, endpoint: str | None) -> None:
     """Run a SPARQL query on the graph (the hkgraph prefixes are predeclared)."""
-    from .build import ensure_built
-    from .query import QueryError, open_store, run_sparql
-
-    dist = ensure_built(root)
-    try:
-        result = run_sparql(open_store(dist), sparql)
-    except QueryError as exc:
-        raise click.ClickException(str(exc))
+    with _knowledge_graph(root, endpoint) as kg:
+        result = kg.sparql(sparql)
     if isinstance(result, bool):
         click.echo("true" if result else "false")
         return
-    rows = [r if isinstance(r, dict) else dict(zip(("subject", "predicate", "object"), r, strict=True))
-            for r in result]
-    click.echo(render(rows, fmt))
+    click.echo(render(result, fmt))
+
+
+@cli.command()
+@_root_option
+@_format_option
+@_endpoint_option
+@click.option("--node", help="A node: id, display name, alias or class name.")
+@click.option("--parameter", help="A parameter (narrowed to --node's inputs when both are given).")
+@click.option("--value", help="A parameter value, e.g. fp16 or quantization=fp8_e5m2.")
+@click.option("--model", help="A model.")
+@click.option("--repo", help="A repository (also matches tips about its nodes).")
+@click.option("--hardware", help="A piece of hardware.")
+@click.option("--person", help="A person named or quoted.")
+@click.option("--concept", help="A concept (also matches narrower concepts).")
+@click.option("--tag", help="A tag, e.g. vram.")
+@click.option("--kind", help="A kind of tip, e.g. setting or warning.")
+@click.option("--text", help="Words that must all appear in the title, summary or excerpt.")
+@click.option("--limit", type=click.IntRange(min=0), help="At most this many tips.")
+def tips(root: Path, fmt: str, endpoint: str | None, limit: int | None, **filters: str | None) -> None:
+    """List the tips that match every filter given (names resolve through aliases)."""
+    from .kg import tip_row
+
+    with _knowledge_graph(root, endpoint) as kg:
+        found = kg.tips(limit=limit, **filters)  # type: ignore[arg-type]
+    if fmt == "json":
+        click.echo(render([t.model_dump(mode="json") for t in found], fmt))
+    elif fmt == "table":
+        click.echo(render([{k: tip_row(t)[k] for k in ("id", "kind", "title", "tags")} for t in found], fmt))
+    else:
+        click.echo(render([tip_row(t) for t in found], fmt))
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["node", "parameter", "repo", "model", "hardware", "person", "concept"]),
+              help="Only look among entities of this kind.")
+@_root_option
+@_format_option
+@_endpoint_option
+def entity(name: str, kind: str | None, root: Path, fmt: str, endpoint: str | None) -> None:
+    """Show the entity NAME names (its id, display name, an alias or a node class name)."""
+    from .kg import entity_rows
+
+    with _knowledge_graph(root, endpoint) as kg:
+        found = kg.entity(name, kind)
+    if fmt == "json":
+        click.echo(render([{"kind": found.kind_name, **found.model_dump(mode="json")}], fmt))
+    else:
+        click.echo(render(entity_rows(found), fmt))
+
+
+@cli.command()
+@_root_option
+@_format_option
+@_endpoint_option
+@click.option("--node", help="A node (settings of its inputs, or that apply to it).")
+@click.option("--parameter", help="A parameter.")
+@click.option("--model", help="Settings that apply to this model.")
+@click.option("--hardware", help="Settings that apply to this hardware.")
+@click.option("--advice", help="prefer, avoid, default, use-when or required.")
+def settings(root: Path, fmt: str, endpoint: str | None, **filters: str | None) -> None:
+    """Structured advice: what a parameter should (or should not) be set to, and when."""
+    from .kg import setting_row
+
+    with _knowledge_graph(root, endpoint) as kg:
+        found = kg.settings(**filters)  # type: ignore[arg-type]
+    if fmt == "json":
+        click.echo(render([s.as_dict() for s in found], fmt))
+    else:
+        click.echo(render([setting_row(s) for s in found], fmt))
 
 
 @cli.command()

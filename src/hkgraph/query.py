@@ -6,6 +6,7 @@ SQL runs on dist/hkgraph.db (read-only); SPARQL runs on pyoxigraph, from the sto
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -51,33 +52,46 @@ def sparql_prologue() -> str:
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
 
-def run_sparql(store: ox.Store, query: str, *, prefixes: bool = True) -> list[dict[str, Any]] | bool | list[tuple]:
-    """SELECT → list of row dicts; ASK → bool; CONSTRUCT/DESCRIBE → list of (s, p, o) strings."""
+def run_sparql(store: Any, query: str, *, prefixes: bool = True) -> list[dict[str, Any]] | bool | list[tuple]:
+    """SELECT → list of row dicts; ASK → bool; CONSTRUCT/DESCRIBE → list of (s, p, o) values.
+
+    ``store`` is anything with a ``query(text)`` method that answers with pyoxigraph objects: a
+    ``pyoxigraph.Store`` or a :class:`hkgraph.remote.RemoteSparql` endpoint.
+    """
     text = sparql_prologue() + query if prefixes else query
     try:
         result = store.query(text)
     except SyntaxError as exc:
-        raise QueryError(f"SPARQL syntax error: {_shift_position(str(exc), text, query)}") from exc
+        raise QueryError(f"SPARQL syntax {_shift_position(str(exc), text, query)}") from exc
+    except QueryError as exc:
+        raise type(exc)(_shift_position(str(exc), text, query)) from exc
     except OSError as exc:
         raise QueryError(f"SPARQL error: {exc}") from exc
-    if isinstance(result, bool):
-        return result
+    return sparql_result(result)
+
+
+def sparql_result(result: Any) -> list[dict[str, Any]] | bool | list[tuple]:
+    """pyoxigraph query results as plain Python values (see :func:`term_to_python`)."""
+    if isinstance(result, bool | ox.QueryBoolean):
+        return bool(result)
     if isinstance(result, ox.QuerySolutions):
         names = [v.value for v in result.variables]
-        return [{n: term_to_python(sol[n]) for n in names} for sol in result]
+        return [dict(zip(names, map(term_to_python, solution), strict=True)) for solution in result]
     return [(term_to_python(t.subject), term_to_python(t.predicate), term_to_python(t.object)) for t in result]
+
+
+_POSITION = re.compile(r"\b(?:error )?at (\d+):(\d+)")
 
 
 def _shift_position(message: str, full: str, query: str) -> str:
     """Engine positions count the prologue hkgraph adds; report them against the user's query."""
     offset = full.count("\n") - query.count("\n")
-    import re
 
     def fix(match: re.Match[str]) -> str:
-        line = int(match.group(1)) - offset
-        return f"line {line}"
+        line = max(1, int(match.group(1)) - offset)
+        return f"error at line {line}, column {match.group(2)}"
 
-    return re.sub(r"line (\d+)", fix, message) if offset else message
+    return _POSITION.sub(fix, message, count=1)
 
 
 def open_store(dist: Path) -> ox.Store:
@@ -93,14 +107,27 @@ def open_store(dist: Path) -> ox.Store:
     return store
 
 
-def run_sql(db_path: Path, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Run a read-only SQL query; rows as dicts."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
+def connect_sql(db_path: Path) -> sqlite3.Connection:
+    """A read-only connection to a built hkgraph.db."""
+    if not Path(db_path).is_file():
+        raise QueryError(f"no SQLite database at {db_path}")
+    return sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+
+
+def sql_rows(conn: sqlite3.Connection, query: str, params: Any = None) -> list[dict[str, Any]]:
+    """Run one SQL statement on ``conn``; rows as dicts (column name → value)."""
     try:
-        cursor = conn.execute(query, params or {})
-        return [dict(row) for row in cursor.fetchall()]
+        cursor = conn.execute(query, params if params is not None else {})
+        names = [d[0] for d in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     except sqlite3.Error as exc:
         raise QueryError(f"SQL error: {exc}") from exc
+
+
+def run_sql(db_path: Path, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Run a read-only SQL query; rows as dicts."""
+    conn = connect_sql(db_path)
+    try:
+        return sql_rows(conn, query, params)
     finally:
         conn.close()
