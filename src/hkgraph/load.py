@@ -7,7 +7,7 @@ parsed with :mod:`hkgraph.yamlio` and validated with the pydantic models of :mod
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,17 +169,25 @@ def load_file(model_cls: type[BaseModel], path: Path, root: Path) -> tuple[Any |
     return record, problems
 
 
-def load_dataset(root: Path | str = ".") -> Dataset:
-    """Load and validate every record under ``root``; problems are collected in ``dataset.problems``."""
+LoadFiles = Callable[[list[tuple[type[BaseModel], Path]], Path], Iterable[tuple[Any | None, list[Problem]]]]
+
+
+def load_dataset(root: Path | str = ".", *, load_files: LoadFiles | None = None) -> Dataset:
+    """Load and validate every record under ``root``; problems are collected in ``dataset.problems``.
+
+    :param load_files: parses and validates a list of (model, path) into (record, problems) in the same
+        order; the default calls :func:`load_file` on each (the build passes a cached, parallel one).
+    """
     root = Path(root).resolve()
     dataset = Dataset(root=root)
     _LOCATE_CACHE.clear()
     gc_was_enabled = gc.isenabled()
     gc.disable()  # validating many small objects: the collector only slows it down
     try:
-        for model_cls, path in iter_record_files(root):
+        files = list(iter_record_files(root))
+        results = load_files(files, root) if load_files else (load_file(c, p, root) for c, p in files)
+        for (_model_cls, path), (record, problems) in zip(files, results, strict=True):
             dataset.file_count += 1
-            record, problems = load_file(model_cls, path, root)
             dataset.problems.extend(problems)
             if record is None:
                 continue

@@ -240,23 +240,49 @@ def parameter_values(dataset: Dataset) -> dict[tuple[str, str], int | None]:
 
 def value_triples(dataset: Dataset) -> Iterator[Triple]:
     for (pid, v), position in parameter_values(dataset).items():
-        s = value_iri(pid, v)
-        yield from _types(s, "value")
-        yield Triple(s, nn("rdfs:label"), literal(v))
-        yield Triple(s, nn("hkv:ofParameter"), iri("parameter", pid))
-        if position is not None:
-            yield Triple(s, nn("hkv:position"), literal(position))
+        yield from _value_triples(pid, v, position)
+
+
+def _value_triples(pid: str, v: str, position: int | None) -> Iterator[Triple]:
+    s = value_iri(pid, v)
+    yield from _types(s, "value")
+    yield Triple(s, nn("rdfs:label"), literal(v))
+    yield Triple(s, nn("hkv:ofParameter"), iri("parameter", pid))
+    if position is not None:
+        yield Triple(s, nn("hkv:position"), literal(position))
+
+
+def value_refs(record: BaseModel) -> dict[tuple[str, str], int | None]:
+    """The parameter values one record names: a parameter's allowed values (with their position),
+    the values a tip names or advises on (without). :func:`parameter_values` is their union."""
+    if isinstance(record, m.Parameter):
+        return {(record.id, v): i for i, v in enumerate(record.allowed_values)}
+    values: dict[tuple[str, str], int | None] = {}
+    if isinstance(record, m.Tip):
+        for ref_ in record.values:
+            values.setdefault(m.split_value_ref(ref_), None)
+        for st in record.settings:
+            for v in [st.value] if st.value is not None else st.values:
+                values.setdefault((st.parameter, v), None)
+    return values
+
+
+def record_triples(record: BaseModel) -> list[Triple]:
+    """Every triple one record contributes; the graph is the union over all records."""
+    triples = list(tip_triples(record) if isinstance(record, m.Tip) else entity_triples(record))  # type: ignore[arg-type]
+    for (pid, v), position in value_refs(record).items():
+        triples.extend(_value_triples(pid, v, position))
+    return triples
 
 
 def to_triples(dataset: Dataset) -> list[Triple]:
-    """All triples of the dataset, sorted (the order every output file is written in)."""
+    """All triples of the dataset, sorted (subject, predicate, object)."""
     triples: list[Triple] = []
     for tip in dataset.tips.values():
-        triples.extend(tip_triples(tip))
+        triples.extend(record_triples(tip))
     for table in dataset.entities.values():
         for entity in table.values():
-            triples.extend(entity_triples(entity))
-    triples.extend(value_triples(dataset))
+            triples.extend(record_triples(entity))
     triples = list(dict.fromkeys(triples))
     triples.sort(key=lambda t: (t.subject.value, t.predicate.value, str(t.object)))
     return triples
@@ -272,38 +298,68 @@ def turtle_bytes(triples: Iterable[Triple]) -> bytes:
     return b"\n".join(sorted(lines[:n]) + lines[n:])
 
 
-def _curie(iri_: str, by_length: list[tuple[str, str]]) -> str:
-    for prefix, ns in by_length:
-        if iri_.startswith(ns):
-            local = iri_[len(ns):]
-            if local and all(c.isalnum() or c in "-_." for c in local):
-                return f"{prefix}:{local}"
-    return iri_
+_BY_LENGTH = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+_CURIES: dict[str, str] = {}
+
+
+def _curie(iri_: str) -> str:
+    """The shortest CURIE for an IRI where its local part is plain, else the IRI (memoised)."""
+    found = _CURIES.get(iri_)
+    if found is None:
+        found = iri_
+        for prefix, ns in _BY_LENGTH:
+            if iri_.startswith(ns):
+                local = iri_[len(ns):]
+                if local and all(c.isalnum() or c in "-_." for c in local):
+                    found = f"{prefix}:{local}"
+                    break
+        if len(_CURIES) < 1_000_000:
+            _CURIES[iri_] = found
+    return found
+
+
+def jsonld_nodes(triples: Iterable[Triple]) -> Iterator[dict[str, Any]]:
+    """One compact JSON-LD node object per subject, from triples sorted by subject."""
+    current: dict[str, Any] | None = None
+    subject = None
+    for t in triples:
+        if current is None or t.subject != subject:
+            if current is not None:
+                yield current
+            subject = t.subject
+            current = {"@id": _curie(subject.value)}
+        if t.predicate == RDF_TYPE:
+            current.setdefault("@type", []).append(_curie(t.object.value))
+            continue
+        key = _curie(t.predicate.value)
+        obj = t.object
+        if isinstance(obj, ox.NamedNode):
+            value: Any = {"@id": _curie(obj.value)}
+        elif obj.datatype.value == XSD_STRING:
+            value = obj.value
+        else:
+            value = {"@value": obj.value, "@type": _curie(obj.datatype.value)}
+        current.setdefault(key, []).append(value)
+    if current is not None:
+        yield current
 
 
 def jsonld_document(triples: list[Triple]) -> dict[str, Any]:
     """Compact JSON-LD: a context of the prefixes and one node object per subject, in sorted order."""
-    by_length = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
-    graph: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    for t in triples:  # sorted by subject
-        sid = _curie(t.subject.value, by_length)
-        if current is None or current["@id"] != sid:
-            current = {"@id": sid}
-            graph.append(current)
-        if t.predicate == RDF_TYPE:
-            current.setdefault("@type", []).append(_curie(t.object.value, by_length))
-            continue
-        key = _curie(t.predicate.value, by_length)
-        obj = t.object
-        if isinstance(obj, ox.NamedNode):
-            value: Any = {"@id": _curie(obj.value, by_length)}
-        elif obj.datatype.value == XSD_STRING:
-            value = obj.value
-        else:
-            value = {"@value": obj.value, "@type": _curie(obj.datatype.value, by_length)}
-        current.setdefault(key, []).append(value)
-    return {"@context": dict(sorted(PREFIXES.items())), "@graph": graph}
+    return {"@context": dict(sorted(PREFIXES.items())), "@graph": list(jsonld_nodes(triples))}
+
+
+# hkgraph.jsonld is written one node object per line: JSONLD_HEAD, the lines joined by
+# JSONLD_SEPARATOR, JSONLD_TAIL (a diff of two builds then shows the subjects that changed).
+JSONLD_HEAD = (
+    '{"@context": ' + json.dumps(dict(sorted(PREFIXES.items())), indent=1) + ',\n"@graph": [\n'
+).encode()
+JSONLD_SEPARATOR = b",\n"
+JSONLD_TAIL = b"\n]}\n"
+
+
+def jsonld_line(node: dict[str, Any]) -> bytes:
+    return json.dumps(node, ensure_ascii=False).encode()
 
 
 def _serialize(triples: list[Triple], fmt: str, path: Path) -> None:
@@ -313,8 +369,8 @@ def _serialize(triples: list[Triple], fmt: str, path: Path) -> None:
         with path.open("wb") as out:
             ox.serialize(triples, out, ox.RdfFormat.N_TRIPLES)
     else:
-        text = json.dumps(jsonld_document(triples), ensure_ascii=False, indent=1, sort_keys=False)
-        path.write_text(text + "\n", encoding="utf-8")
+        lines = JSONLD_SEPARATOR.join(jsonld_line(node) for node in jsonld_nodes(triples))
+        path.write_bytes(JSONLD_HEAD + lines + JSONLD_TAIL)
 
 
 def write_rdf(triples: list[Triple], out_dir: Path, stem: str = "hkgraph") -> dict[str, Path]:

@@ -1,0 +1,184 @@
+"""What a build remembers for the next one, and loading records fast.
+
+The state lives beside the output folder, in ``.<out>-cache/state.pickle`` (``dist/`` → ``.dist-cache/``),
+and holds:
+
+- every record file's validated record (or its problems), keyed by path, size and modification time,
+  so that a rebuild parses only the files that changed;
+- the layout of the RDF files the build wrote (subjects in order, the byte length of each subject's
+  block in each file), so that :mod:`hkgraph.incremental` can rewrite only the subjects that changed;
+- a fingerprint of hkgraph's own code and of schema/, and the size and time of every output file:
+  when either differs, the state is ignored and the build starts from nothing.
+
+The state is a cache: deleting it only makes the next build a full one. It is written atomically,
+after the output folder is in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import pickle
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .load import load_file
+from .problems import Problem
+
+STATE_VERSION = 1
+OUTPUT_FILES = ("hkgraph.nt", "hkgraph.ttl", "hkgraph.jsonld", "hkgraph.db")
+PARALLEL_MIN_FILES = 2000  # below this, starting workers costs more than it saves
+
+
+@dataclass
+class CachedRecord:
+    """One record file as the last build saw it."""
+
+    mtime_ns: int
+    size: int
+    record: Any | None
+    problems: list[Problem]
+    subjects: tuple[str, ...] = ()  # the RDF subjects the record wrote triples about
+
+
+@dataclass
+class BuildState:
+    root: str
+    code: str
+    records: dict[str, CachedRecord] = field(default_factory=dict)
+    outputs: dict[str, tuple[int, int]] = field(default_factory=dict)
+    subjects: list[str] = field(default_factory=list)
+    blocks: dict[str, array] = field(default_factory=dict)  # fmt → byte length of each subject's block
+    triples: int = 0
+    shacl_stride: int = 0  # the SHACL sample the outputs were checked on (0: not checked)
+    version: int = STATE_VERSION
+
+
+def cache_dir(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}-cache"
+
+
+def code_fingerprint(root: Path) -> str:
+    """hkgraph's version, its source files and schema/ (size and time): what the outputs depend on."""
+    h = hashlib.sha256(f"{__version__}\0{STATE_VERSION}".encode())
+    package = Path(__file__).parent
+    for path in sorted([*package.glob("*.py"), *(root / "schema").glob("*")]):
+        if path.is_file():
+            st = path.stat()
+            h.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def output_stats(out_dir: Path) -> dict[str, tuple[int, int]]:
+    stats = {}
+    for name in OUTPUT_FILES:
+        try:
+            st = (out_dir / name).stat()
+        except OSError:
+            continue
+        stats[name] = (st.st_size, st.st_mtime_ns)
+    return stats
+
+
+def load_state(out_dir: Path, root: Path) -> BuildState | None:
+    """The previous build's state, or None when there is none or it no longer describes the files."""
+    path = cache_dir(out_dir) / "state.pickle"
+    try:
+        with path.open("rb") as f:
+            state = pickle.load(f)  # noqa: S301 - our own cache file, beside our own output
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+    if not isinstance(state, BuildState) or state.version != STATE_VERSION or state.root != str(root):
+        return None
+    if state.code != code_fingerprint(root):
+        return None  # hkgraph or schema/ changed: nothing of it can be trusted
+    return state
+
+
+def save_state(state: BuildState, out_dir: Path) -> None:
+    """Write the state atomically (a crash leaves the old state or none, never half of one)."""
+    folder = cache_dir(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".state-{os.getpid()}.tmp"
+    with tmp.open("wb") as f:
+        pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(folder / "state.pickle")
+
+
+def _load_chunk(files: list[tuple[Any, Path]], root: Path) -> list[tuple[Any, list[Problem]]]:
+    return [load_file(model_cls, path, root) for model_cls, path in files]
+
+
+def _load_chunk_job(args: tuple[list[tuple[Any, Path]], Path]) -> list[tuple[Any, list[Problem]]]:
+    return _load_chunk(*args)
+
+
+def parse_in_parallel(files: list[tuple[Any, Path]], root: Path, workers: int) -> list[tuple[Any, list[Problem]]]:
+    """:func:`hkgraph.load.load_file` on every file, split over ``workers`` processes (this one included).
+
+    Uses fork where the platform has it (the workers inherit the loaded code for free); elsewhere, or
+    with few files, everything runs here.
+    """
+    if workers < 2 or len(files) < PARALLEL_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
+        return _load_chunk(files, root)
+    size = -(-len(files) // workers)
+    chunks = [files[i:i + size] for i in range(0, len(files), size)]
+    with multiprocessing.get_context("fork").Pool(len(chunks) - 1) as pool:
+        pending = pool.map_async(_load_chunk_job, [(chunk, root) for chunk in chunks[1:]])
+        results = _load_chunk(chunks[0], root)
+        for part in pending.get():
+            results.extend(part)
+    return results
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+class CachedLoader:
+    """A ``load_files`` for :func:`hkgraph.load.load_dataset` that reuses unchanged records.
+
+    After loading, ``records`` holds every file's entry (for the next state) and ``changed`` the paths
+    that were added, edited or removed since ``previous``.
+    """
+
+    def __init__(self, previous: dict[str, CachedRecord] | None, workers: int):
+        self.previous = previous or {}
+        self.workers = workers
+        self.records: dict[str, CachedRecord] = {}
+        self.changed: set[str] = set()
+        self.parsed = 0
+
+    def __call__(self, files: list[tuple[Any, Path]], root: Path) -> list[tuple[Any, list[Problem]]]:
+        keys, stats, misses = [], [], []
+        for i, (_model_cls, path) in enumerate(files):
+            key = str(path.relative_to(root))
+            st = path.stat()
+            keys.append(key)
+            stats.append((st.st_mtime_ns, st.st_size))
+            old = self.previous.get(key)
+            if old is None or (old.mtime_ns, old.size) != stats[-1]:
+                misses.append(i)
+        parsed = parse_in_parallel([files[i] for i in misses], root, self.workers)
+        self.parsed = len(misses)
+        fresh = dict(zip(misses, parsed, strict=True))
+        results = []
+        for i, key in enumerate(keys):
+            if i in fresh:
+                record, problems = fresh[i]
+                self.records[key] = CachedRecord(*stats[i], record, problems)
+                self.changed.add(key)
+            else:
+                old = self.previous[key]
+                self.records[key] = old
+                record, problems = old.record, old.problems
+            results.append((record, problems))
+        self.changed.update(set(self.previous) - set(self.records))  # removed files
+        return results

@@ -1,0 +1,196 @@
+"""A rebuild from the cache gives exactly what a full build gives, and stays atomic."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import ROOT
+from hkgraph import shacl
+from hkgraph.build import build
+from hkgraph.buildcache import cache_dir
+from hkgraph.load import load_dataset
+from hkgraph.problems import DataError
+from hkgraph.rdf import to_triples
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("hk_generate", ROOT / "benchmarks" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The hand-written fixture plus 60 synthetic tips, so every kind of record is present."""
+    root = _generator().generate(tmp_path / "project", 60, seed=7)
+    fixture = ROOT / "tests" / "fixtures" / "kg" / "data"
+    for path in fixture.rglob("*.yaml"):
+        target = root / "data" / path.relative_to(fixture)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    return root
+
+
+def sql_dump(db: Path) -> list[str]:
+    conn = sqlite3.connect(db)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def store_lines(folder: Path) -> list[str]:
+    store = ox.Store.read_only(str(folder))
+    try:
+        return sorted(f"{q.subject} {q.predicate} {q.object}" for q in store)
+    finally:
+        del store
+
+
+def assert_same_as_full_build(root: Path, dist: Path, tmp_path: Path) -> None:
+    full = build(root, tmp_path / "full", incremental=False, shacl=False)
+    for name in ("hkgraph.nt", "hkgraph.ttl", "hkgraph.jsonld", "build-info.json"):
+        assert (dist / name).read_bytes() == (full.out_dir / name).read_bytes(), name
+    assert sql_dump(dist / "hkgraph.db") == sql_dump(full.out_dir / "hkgraph.db")
+    assert store_lines(dist / "oxigraph") == store_lines(full.out_dir / "oxigraph")
+    shutil.rmtree(full.out_dir)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1))
+
+
+def entries(root: Path) -> Path:
+    return root / "data" / "entries"
+
+
+def test_the_files_hold_the_graph_of_the_records(project, tmp_path):
+    result = build(project, tmp_path / "dist")
+    expected = set(to_triples(load_dataset(project)))
+    for name, fmt in (("hkgraph.nt", ox.RdfFormat.N_TRIPLES), ("hkgraph.ttl", ox.RdfFormat.TURTLE),
+                      ("hkgraph.jsonld", ox.RdfFormat.JSON_LD)):
+        parsed = {ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(path=str(result.out_dir / name), format=fmt)}
+        assert parsed == expected, name
+    assert result.triples == len(expected)
+
+
+def edit_tip(root: Path) -> int:
+    tip = entries(root) / "cfg-one-with-distill-lora.yaml"
+    edit(tip, "anything higher", "anything above")
+    edit(tip, "- quality\n", "- quality\n- speed\n")
+    return 1
+
+
+def add_tip(root: Path) -> int:
+    text = (entries(root) / "cfg-one-with-distill-lora.yaml").read_text()
+    (entries(root) / "cfg-copy.yaml").write_text(text.replace("id: cfg-one-with-distill-lora", "id: cfg-copy"))
+    return 1
+
+
+def remove_tip(root: Path) -> int:
+    (entries(root) / "base-precision-bf16.yaml").unlink()
+    return 0
+
+
+def edit_parameter(root: Path) -> int:  # moves the positions of the allowed values
+    edit(root / "data/entities/parameters/wanvideo-vae-loader-precision.yaml", "- bf16\n- fp16\n", "- fp16\n- bf16\n")
+    return 1
+
+
+def edit_node(root: Path) -> int:
+    edit(root / "data/entities/nodes/wanvideo-sampler.yaml", "name: WanVideo Sampler", "name: WanVideo Sampler v2")
+    return 1
+
+
+def several(root: Path) -> int:
+    edit(entries(root) / "fp8-scaled-quantization-on-blackwell.yaml", "kind: setting", "kind: technique")
+    (entries(root) / "sampler-steps-for-wan-2-2.yaml").unlink()
+    return edit_parameter(root) + add_tip(root) + 1
+
+
+def nothing(root: Path) -> int:
+    return 0
+
+
+@pytest.mark.parametrize("change", [edit_tip, add_tip, remove_tip, edit_parameter, edit_node, several, nothing])
+def test_a_rebuild_equals_a_full_build(project, tmp_path, change):
+    dist = tmp_path / "dist"
+    first = build(project, dist)
+    assert not first.incremental and first.parsed > 60
+    parsed = change(project)
+    again = build(project, dist)
+    assert again.incremental
+    assert again.parsed == parsed
+    assert_same_as_full_build(project, dist, tmp_path)
+    third = build(project, dist)  # and once more, from the rebuild's cache
+    assert third.incremental and third.parsed == 0
+    assert_same_as_full_build(project, dist, tmp_path)
+
+
+def test_a_failed_rebuild_leaves_the_previous_build_and_a_usable_cache(project, tmp_path):
+    dist = tmp_path / "dist"
+    build(project, dist)
+    before = {p.name: p.read_bytes() for p in dist.iterdir() if p.is_file()}
+    tip = entries(project) / "cfg-one-with-distill-lora.yaml"
+    edit(tip, "- wanvideo-sampler\n", "- wanvideo-samplr\n")
+    with pytest.raises(DataError, match="unknown node 'wanvideo-samplr'"):
+        build(project, dist)
+    edit(tip, "- wanvideo-samplr\n", "- wanvideo-sampler\n")
+    edit(tip, "anything higher", "anything above")
+
+    def crash(stage: str, tmp: Path) -> None:
+        if stage == "sqlite":
+            raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        build(project, dist, hook=crash)
+    assert {p.name: p.read_bytes() for p in dist.iterdir() if p.is_file()} == before
+    assert not [p for p in dist.parent.iterdir() if p.name.startswith(".dist-") and p != cache_dir(dist)]
+    result = build(project, dist)
+    assert result.incremental
+    assert_same_as_full_build(project, dist, tmp_path)
+
+
+def test_changed_outputs_or_a_broken_cache_mean_a_full_build(project, tmp_path):
+    dist = tmp_path / "dist"
+    build(project, dist)
+    os.utime(dist / "hkgraph.ttl", ns=(1, 1))  # someone touched the output
+    edit(entries(project) / "cfg-one-with-distill-lora.yaml", "anything higher", "anything above")
+    result = build(project, dist)
+    assert not result.incremental and result.parsed == 1  # records still come from the cache
+    assert_same_as_full_build(project, dist, tmp_path)
+    (cache_dir(dist) / "state.pickle").write_bytes(b"not a pickle")
+    result = build(project, dist)
+    assert not result.incremental and result.parsed > 60
+    assert_same_as_full_build(project, dist, tmp_path)
+
+
+def test_shacl_sample_is_fixed_and_checks_what_it_must(monkeypatch, project, tmp_path):
+    assert shacl.stride(20_000) == 1
+    assert shacl.stride(20_001) == 4
+    assert shacl.stride(3_000_000) == 512
+    monkeypatch.setattr(shacl, "FULL_LIMIT", 100)
+    monkeypatch.setattr(shacl, "SAMPLE_SIZE", 500)
+    dist = tmp_path / "dist"
+    build(project, dist)
+    edit(entries(project) / "cfg-one-with-distill-lora.yaml", "anything higher", "anything above")
+    assert build(project, dist).incremental
+    assert_same_as_full_build(project, dist, tmp_path)
+    hardware = b'<https://w3id.org/hkgraph/hardware/x> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/hkgraph/vocab#Hardware> .\n'
+    shapes = ROOT / "schema" / "shapes.ttl"
+    with pytest.raises(shacl.ShaclError, match="hardware/x"):
+        shacl.check(hardware, shapes)
+    with pytest.raises(shacl.ShaclError, match="hardware/x"):
+        shacl.check(hardware, shapes, [b"<https://w3id.org/hkgraph/hardware/x>"])
+    shacl.check(hardware, shapes, [b"<https://w3id.org/hkgraph/hardware/y>"])  # typed only: not judged
