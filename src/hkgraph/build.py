@@ -44,6 +44,7 @@ from .shacl import check as shacl_check
 from .shacl import sampled as shacl_sampled
 from .shacl import stride as shacl_stride
 from .sqlite import to_sqlite
+from .sqlpatch import PatchError, patch_sqlite
 
 __all__ = ["BUILD_INFO", "BuildResult", "ShaclError", "build", "check_shacl", "ensure_built", "is_stale"]
 
@@ -169,7 +170,7 @@ def _build(
         store = _StoreWriter(tmp, out_dir if patch else None, rdf.added, rdf.removed)
         store.start()
         t = time.perf_counter()
-        to_sqlite(dataset, tmp / "hkgraph.db")
+        _write_sqlite(dataset, tmp, out_dir if patch else None, state, loader)
         timings["sqlite"] = time.perf_counter() - t
         _stage(hook, "sqlite", tmp)
         t = time.perf_counter()
@@ -213,6 +214,24 @@ def _build(
         out_dir, dataset, rdf.layout.triples, timings, [p for p in problems if p.severity != "error"],
         incremental=patch, parsed=loader.parsed,
     )
+
+
+def _write_sqlite(
+    dataset: Dataset, tmp: Path, previous: Path | None, state: BuildState | None, loader: CachedLoader
+) -> None:
+    """hkgraph.db: written anew, or the previous one patched for the records that changed."""
+    if previous is not None and state is not None:
+        before = [state.records[k].record for k in sorted(loader.changed) if k in state.records]
+        after = [loader.records[k].record for k in sorted(loader.changed) if k in loader.records]
+        with tempfile.TemporaryDirectory(prefix=".hkgraph-sql-", dir=tmp.parent) as work:
+            try:
+                patch_sqlite(previous / "hkgraph.db", tmp / "hkgraph.db",
+                             [r for r in before if r is not None], [r for r in after if r is not None],
+                             dataset, Path(work))
+                return
+            except PatchError:
+                pass
+    to_sqlite(dataset, tmp / "hkgraph.db")
 
 
 def _check_sample(tmp: Path, layout: Layout, k: int, only: set[bytes] | None, shapes: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -130,10 +131,13 @@ def _write_entities(db: sqlite_utils.Database, dataset: Dataset) -> None:
         {"id": str, "parameter_id": str, "value": str, "position": int, "allowed": int},
         pk="id", foreign_keys=[("parameter_id", "parameters", "id")],
     )
-    db["parameter_values"].insert_all(  # type: ignore[union-attr]
-        {"id": f"{pid}={v}", "parameter_id": pid, "value": v, "position": pos, "allowed": int(pos is not None)}
-        for (pid, v), pos in sorted(parameter_values(dataset).items())
-    )
+    db["parameter_values"].insert_all(parameter_value_rows(dataset))  # type: ignore[union-attr]
+
+
+def parameter_value_rows(dataset: Dataset) -> Iterator[dict[str, Any]]:
+    """The rows of parameter_values, in order (they derive from several records at once)."""
+    for (pid, v), pos in sorted(parameter_values(dataset).items()):
+        yield {"id": f"{pid}={v}", "parameter_id": pid, "value": v, "position": pos, "allowed": int(pos is not None)}
 
 
 def _write_tips(db: sqlite_utils.Database, dataset: Dataset) -> None:
