@@ -15,7 +15,9 @@ import gc
 import hashlib
 import itertools
 import json
+import os
 import shutil
+import sqlite3
 import tempfile
 import threading
 import time
@@ -67,12 +69,13 @@ def input_fingerprint(root: Path) -> str:
     """A hash over every input file's path, size and modification time (cheap staleness check)."""
     h = hashlib.sha256(__version__.encode())
     for folder in (root / ENTRIES_DIR, root / ENTITIES_DIR, root / SCHEMA_DIR):
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                st = path.stat()
-                h.update(f"{path.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        files = []
+        for top, _dirs, names in os.walk(folder):
+            files.extend(os.path.join(top, name) for name in names)
+        start = len(str(root)) + 1
+        for path in sorted(files):
+            st = os.stat(path)
+            h.update(f"{path[start:]}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
@@ -164,7 +167,7 @@ def _build(
         if rdf is None:
             patch = False
             rdf = write_full(records, tmp)
-        timings["rdf"] = time.perf_counter() - t
+        timings.update(rdf.seconds or {"rdf": time.perf_counter() - t})
         _stage(hook, "rdf", tmp)
 
         store = _StoreWriter(tmp, out_dir if patch else None, rdf.added, rdf.removed)
@@ -207,8 +210,8 @@ def _build(
         shacl_stride=checked_stride,  # every sampled subject of these files passed SHACL
     )
     try:
-        save_state(new_state, out_dir)
-    except OSError:
+        save_state(new_state, out_dir, loader.changed if patch else None)
+    except (OSError, sqlite3.Error):
         pass  # a cache that cannot be written only makes the next build a full one
     return BuildResult(
         out_dir, dataset, rdf.layout.triples, timings, [p for p in problems if p.severity != "error"],

@@ -7,6 +7,7 @@ Used by ``hkgraph validate``, by the build and by the tests.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,21 +19,45 @@ from .problems import Problem, did_you_mean
 from .yamlio import FieldPath
 
 
+def _holds_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_model(arg) for arg in typing.get_args(annotation))
+
+
+_REF_FIELDS: dict[type, list[tuple[str, str | None]]] = {}
+
+
+def _ref_fields(model_cls: type[BaseModel]) -> list[tuple[str, str | None]]:
+    """(field, referenced kind) for the fields of a model that hold references or nested records."""
+    found = _REF_FIELDS.get(model_cls)
+    if found is None:
+        found = []
+        for name, info in model_cls.model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            kind = extra.get("ref")
+            if kind or _holds_model(info.annotation):
+                found.append((name, str(kind) if kind else None))
+        _REF_FIELDS[model_cls] = found
+    return found
+
+
 def iter_refs(record: BaseModel, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str, str]]:
     """Every reference in ``record``: (field path, entity kind, id)."""
-    for name, info in type(record).model_fields.items():
+    for name, kind in _ref_fields(type(record)):
         value = getattr(record, name)
         if value is None:
             continue
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        kind = extra.get("ref")
-        items = value if isinstance(value, list) else [value]
-        for i, item in enumerate(items):
-            sub = (*path, name, i) if isinstance(value, list) else (*path, name)
-            if isinstance(item, BaseModel):
-                yield from iter_refs(item, sub)
-            elif kind:
-                yield sub, str(kind), item
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from iter_refs(item, (*path, name, i))
+                elif kind:
+                    yield (*path, name, i), kind, item
+        elif isinstance(value, BaseModel):
+            yield from iter_refs(value, (*path, name))
+        elif kind:
+            yield (*path, name), kind, value
 
 
 def _value_problem(dataset: Dataset, parameter_id: str, value: str) -> str | None:
@@ -104,9 +129,13 @@ def check_lists(dataset: Dataset) -> Iterator[Problem]:
                 seen.add(item)
 
 
+_QUOTE_MARKER = re.compile(r"^\s*>\s?", flags=re.MULTILINE)
+
+
 def _normalise(text: str) -> str:
-    text = re.sub(r"^\s*>\s?", "", text, flags=re.MULTILINE)
-    return re.sub(r"\s+", " ", text).strip()
+    if ">" in text:
+        text = _QUOTE_MARKER.sub("", text)
+    return " ".join(text.split())
 
 
 def check_quotes(dataset: Dataset) -> Iterator[Problem]:

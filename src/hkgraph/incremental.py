@@ -15,12 +15,15 @@ same bytes as a full build (tests/test_incremental.py checks it).
 from __future__ import annotations
 
 import bisect
+import itertools
+import os
+import time
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
@@ -59,6 +62,7 @@ class RdfResult:
     removed: list[bytes] = field(default_factory=list)  # N-Triples lines gone (rebuild only)
     added: list[bytes] = field(default_factory=list)  # N-Triples lines new (rebuild only)
     dirty: set[bytes] = field(default_factory=set)  # subjects re-rendered (rebuild only)
+    seconds: dict[str, float] = field(default_factory=dict)  # "rdf" (triples), "serialize" (files)
 
 
 _TTL_HEAD: list[bytes] = []
@@ -89,17 +93,9 @@ def _subject(line: bytes) -> bytes:
 
 
 def _sorted_unique(lines: list[bytes], triples: list[Triple]) -> tuple[list[bytes], list[Triple]]:
-    order = sorted(range(len(lines)), key=lines.__getitem__)
-    out_lines: list[bytes] = []
-    out_triples: list[Triple] = []
-    previous = None
-    for i in order:
-        line = lines[i]
-        if line != previous:
-            out_lines.append(line)
-            out_triples.append(triples[i])
-            previous = line
-    return out_lines, out_triples
+    unique = dict(zip(lines, triples, strict=True))  # the first of equal lines wins: they are one triple
+    ordered = sorted(unique)
+    return ordered, [unique[line] for line in ordered]
 
 
 def render(lines: list[bytes], triples: list[Triple]) -> dict[str, bytes]:
@@ -145,8 +141,47 @@ def _separator(fmt: str) -> int:
     return len(JSONLD_SEPARATOR) if fmt == "jsonld" else 0
 
 
+def _write_parts(old: Path, new: Path, fmt: str, parts: list[tuple[int, int] | bytes]) -> None:
+    """Write a file of ``parts``: byte ranges of ``old`` (copied in the kernel where it can) or bytes."""
+    head = {"nt": b"", "ttl": _ttl_head() if parts else b"", "jsonld": JSONLD_HEAD}[fmt]
+    sep = JSONLD_SEPARATOR if fmt == "jsonld" else b""
+    with old.open("rb") as src, new.open("wb", buffering=0) as dst:  # unbuffered: copies go to the fd
+        dst.write(head)
+        for n, part in enumerate(parts):
+            if n and sep:
+                dst.write(sep)
+            if isinstance(part, bytes):
+                dst.write(part)
+                continue
+            offset, size = part
+            _copy_range(src, dst, offset, size)
+        if fmt == "jsonld":
+            dst.write(JSONLD_TAIL)
+
+
+def _copy_range(src: BinaryIO, dst: BinaryIO, offset: int, size: int) -> None:
+    copy = getattr(os, "copy_file_range", None)
+    while size > 0:
+        done = 0
+        if copy is not None:
+            try:
+                done = copy(src.fileno(), dst.fileno(), size, offset)
+            except OSError:
+                copy = None
+        if not done:  # no in-kernel copy here: through memory
+            src.seek(offset)
+            chunk = src.read(min(size, 1 << 24))
+            if not chunk:
+                raise LayoutError("the previous file is shorter than the cache says")
+            dst.write(chunk)
+            done = len(chunk)
+        offset += done
+        size -= done
+
+
 def write_full(records: dict[str, Any], out_dir: Path) -> RdfResult:
     """Write the three RDF files for every record in ``records`` (key → validated record)."""
+    t0 = time.perf_counter()
     keys: list[str] = []
     counts: list[int] = []
     flat: list[Triple] = []
@@ -163,6 +198,7 @@ def write_full(records: dict[str, Any], out_dir: Path) -> RdfResult:
         pos += n
     lines, triples = _sorted_unique(lines, flat)
     del flat
+    t1 = time.perf_counter()
 
     layout = Layout(triples=len(lines))
     nt_lengths = array("Q")
@@ -193,7 +229,7 @@ def write_full(records: dict[str, Any], out_dir: Path) -> RdfResult:
     for fmt, lengths in layout.blocks.items():
         if len(lengths) != len(layout.subjects):  # pragma: no cover - guards the layout assumption
             raise LayoutError(f"{fmt}: {len(lengths)} blocks for {len(layout.subjects)} subjects")
-    return RdfResult(layout, record_subjects)
+    return RdfResult(layout, record_subjects, seconds={"rdf": t1 - t0, "serialize": time.perf_counter() - t1})
 
 
 def write_changed(
@@ -248,49 +284,59 @@ def write_changed(
         new_lines[subject] = lines
         new_blocks[subject] = render(lines, triples) if lines else None
 
-    old = {fmt: (old_dir / name).read_bytes() for fmt, name in FILES.items()}
-    offsets = {}
+    offsets: dict[str, list[int]] = {}
     for fmt, lengths in previous.blocks.items():
-        expected = _head(fmt, len(lengths)) + sum(lengths) + _separator(fmt) * max(0, len(lengths) - 1)
-        expected += len(JSONLD_TAIL) if fmt == "jsonld" else 0
-        if len(lengths) != len(previous.subjects) or len(old[fmt]) != expected:
+        sep = _separator(fmt)
+        starts = list(itertools.accumulate((n + sep for n in lengths), initial=_head(fmt, len(lengths))))
+        size = starts[-1] - (sep if lengths else 0) + (len(JSONLD_TAIL) if fmt == "jsonld" else 0)
+        try:
+            actual = (old_dir / FILES[fmt]).stat().st_size
+        except OSError:
+            actual = -1
+        if len(lengths) != len(previous.subjects) or actual != size:
             raise LayoutError(f"{FILES[fmt]} is not the file the cache describes")
-        starts = array("Q", [0]) * len(lengths)
-        at = _head(fmt, len(lengths))
-        for i, n in enumerate(lengths):
-            starts[i] = at
-            at += n + _separator(fmt)
         offsets[fmt] = starts
 
     result = RdfResult(Layout(), record_subjects, dirty=dirty)
     index = {s: i for i, s in enumerate(previous.subjects)}
-    for subject in dirty:
-        old_lines: set[bytes] = set()
-        if subject in index:
-            i = index[subject]
-            at, n = offsets["nt"][i], previous.blocks["nt"][i]
-            old_lines = set(old["nt"][at:at + n].split(b"\n")[:-1])
-        now = set(new_lines[subject])
-        result.removed.extend(sorted(old_lines - now))
-        result.added.extend(sorted(now - old_lines))
+    with (old_dir / FILES["nt"]).open("rb") as nt:
+        for subject in sorted(dirty):
+            old_lines: set[bytes] = set()
+            if subject in index:
+                i = index[subject]
+                nt.seek(offsets["nt"][i])
+                old_lines = set(nt.read(previous.blocks["nt"][i]).split(b"\n")[:-1])
+            now = set(new_lines[subject])
+            result.removed.extend(sorted(old_lines - now))
+            result.added.extend(sorted(now - old_lines))
 
-    kept = [s for s in previous.subjects if s not in dirty]
-    subjects = kept
+    subjects = [s for s in previous.subjects if s not in dirty]
     for subject in sorted(s for s in dirty if new_blocks[s] is not None):
         subjects.insert(bisect.bisect_left(subjects, subject), subject)
+    # the new files as pieces: runs of consecutive old blocks (copied from the old file) and new blocks
+    pieces: list[tuple[int, int] | bytes] = []  # (first, last) old block indexes, or a new subject
+    for subject in subjects:
+        i = index[subject] if subject not in new_blocks else -1
+        if i >= 0 and pieces and isinstance(pieces[-1], tuple) and pieces[-1][1] == i - 1:
+            pieces[-1] = (pieces[-1][0], i)
+        else:
+            pieces.append((i, i) if i >= 0 else subject)
     layout = result.layout
     layout.subjects = subjects
     for fmt in FILES:
-        blocks: list[bytes] = []
-        data, starts, lengths = old[fmt], offsets[fmt], previous.blocks[fmt]
-        for subject in subjects:
-            block = new_blocks.get(subject)
-            if block is not None:
-                blocks.append(block[fmt])
+        starts, lengths = offsets[fmt], previous.blocks[fmt]
+        parts: list[tuple[int, int] | bytes] = []  # (offset, size) in the old file, or bytes
+        new_lengths = array("Q")
+        for piece in pieces:
+            if isinstance(piece, tuple):
+                first, last = piece
+                parts.append((starts[first], starts[last] + lengths[last] - starts[first]))
+                new_lengths.extend(lengths[first:last + 1])
             else:
-                i = index[subject]
-                blocks.append(data[starts[i]:starts[i] + lengths[i]])
-        layout.blocks[fmt] = array("Q", map(len, blocks))
-        (out_dir / FILES[fmt]).write_bytes(_assemble(fmt, blocks))
+                block = new_blocks[piece][fmt]  # type: ignore[index]
+                parts.append(block)
+                new_lengths.append(len(block))
+        layout.blocks[fmt] = new_lengths
+        _write_parts(old_dir / FILES[fmt], out_dir / FILES[fmt], fmt, parts)
     layout.triples = previous.triples - len(result.removed) + len(result.added)
     return result

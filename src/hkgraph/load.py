@@ -79,22 +79,26 @@ def _locate(file: Path, path: FieldPath, key: bool) -> tuple[int, int]:
     return located.locate(path, key=key)
 
 
+def _name(path: Path) -> str:
+    return path.name  # sorting by name: Path objects compare ~10x slower
+
+
 def iter_record_files(root: Path) -> Iterator[tuple[type[BaseModel], Path]]:
     """Every record file under ``root`` with the model it must satisfy, in a stable order."""
     entries = root / ENTRIES_DIR
     if entries.is_dir():
-        for path in sorted(entries.iterdir()):
+        for path in sorted(entries.iterdir(), key=_name):
             yield m.Tip, path
     entities = root / ENTITIES_DIR
     if entities.is_dir():
-        for folder in sorted(entities.iterdir()):
+        for folder in sorted(entities.iterdir(), key=_name):
             if folder.name == "README.md" or folder.name.startswith("."):
                 continue
             model_cls = m.FOLDER_KINDS.get(folder.name)
             if model_cls is None or not folder.is_dir():
                 yield BaseModel, folder  # reported as misplaced
                 continue
-            for path in sorted(folder.iterdir()):
+            for path in sorted(folder.iterdir(), key=_name):
                 yield model_cls, path
 
 

@@ -87,12 +87,26 @@ def nn(curie_or_iri: str) -> ox.NamedNode:
     return node
 
 
+_IRIS: dict[tuple[str, str], ox.NamedNode] = {}
+
+
 def iri(kind: str, ident: str) -> ox.NamedNode:
-    return ox.NamedNode(f"{BASE}{kind}/{ident}")
+    """The IRI of a record (memoised: the same entities are referred to again and again)."""
+    node = _IRIS.get((kind, ident))
+    if node is None:
+        node = ox.NamedNode(f"{BASE}{kind}/{ident}")
+        if len(_IRIS) < 2_000_000:
+            _IRIS[(kind, ident)] = node
+    return node
 
 
 def value_iri(parameter_id: str, value: str) -> ox.NamedNode:
-    return ox.NamedNode(f"{BASE}value/{parameter_id}/{quote(value, safe='')}")
+    node = _IRIS.get((parameter_id, "=" + value))
+    if node is None:
+        node = ox.NamedNode(f"{BASE}value/{parameter_id}/{quote(value, safe='')}")
+        if len(_IRIS) < 2_000_000:
+            _IRIS[(parameter_id, "=" + value)] = node
+    return node
 
 
 def page_iri(page: str) -> ox.NamedNode:
@@ -109,6 +123,8 @@ XSD_STRING = expand("xsd:string")
 
 
 def literal(value: Any) -> ox.Literal:
+    if type(value) is str:
+        return ox.Literal(value)
     if isinstance(value, dt.date):
         return ox.Literal(value.isoformat(), datatype=XSD_DATE)
     if isinstance(value, bool):
@@ -143,20 +159,26 @@ def _predicates(model_cls: type[BaseModel]) -> dict[str, tuple[str, str | None]]
 Triple = ox.Triple
 
 
+_FIELD_PLANS: dict[type[BaseModel], list[tuple[str, ox.NamedNode, str | None]]] = {}
+
+
 def _fields(subject: ox.NamedNode, record: BaseModel) -> Iterator[Triple]:
     """Triples for the directly mapped fields of a record."""
-    for name, (curie, ref_kind) in _predicates(type(record)).items():
+    plan = _FIELD_PLANS.get(type(record))
+    if plan is None:
+        plan = [(name, nn(curie), ref) for name, (curie, ref) in _predicates(type(record)).items()]
+        _FIELD_PLANS[type(record)] = plan
+    for name, predicate, ref_kind in plan:
         value = getattr(record, name)
         if value is None:
             continue
-        predicate = nn(curie)
-        for item in value if isinstance(value, list) else (value,):
-            if ref_kind == "value":
-                obj: ox.NamedNode | ox.Literal = value_iri(*m.split_value_ref(item))
-            elif ref_kind:
-                obj = iri(ref_kind, item)
+        for item in value if type(value) is list else (value,):
+            if ref_kind is None:
+                obj: ox.NamedNode | ox.Literal = literal(item)
+            elif ref_kind == "value":
+                obj = value_iri(*m.split_value_ref(item))
             else:
-                obj = literal(item)
+                obj = iri(ref_kind, item)
             yield Triple(subject, predicate, obj)
 
 
@@ -322,24 +344,28 @@ def jsonld_nodes(triples: Iterable[Triple]) -> Iterator[dict[str, Any]]:
     """One compact JSON-LD node object per subject, from triples sorted by subject."""
     current: dict[str, Any] | None = None
     subject = None
+    rdf_type = RDF_TYPE.value
+    named, curie = ox.NamedNode, _curie
     for t in triples:
-        if current is None or t.subject != subject:
+        s, p, obj = t.subject.value, t.predicate.value, t.object
+        if s != subject:
             if current is not None:
                 yield current
-            subject = t.subject
-            current = {"@id": _curie(subject.value)}
-        if t.predicate == RDF_TYPE:
-            current.setdefault("@type", []).append(_curie(t.object.value))
+            subject = s
+            current = {"@id": curie(s)}
+        if p == rdf_type:
+            current.setdefault("@type", []).append(curie(obj.value))  # type: ignore[union-attr]
             continue
-        key = _curie(t.predicate.value)
-        obj = t.object
-        if isinstance(obj, ox.NamedNode):
-            value: Any = {"@id": _curie(obj.value)}
-        elif obj.datatype.value == XSD_STRING:
-            value = obj.value
+        if type(obj) is named:
+            value: Any = {"@id": curie(obj.value)}
         else:
-            value = {"@value": obj.value, "@type": _curie(obj.datatype.value)}
-        current.setdefault(key, []).append(value)
+            datatype = obj.datatype.value  # type: ignore[union-attr]
+            value = obj.value if datatype == XSD_STRING else {"@value": obj.value, "@type": curie(datatype)}
+        key = curie(p)
+        if key in current:
+            current[key].append(value)
+        else:
+            current[key] = [value]
     if current is not None:
         yield current
 
@@ -358,8 +384,11 @@ JSONLD_SEPARATOR = b",\n"
 JSONLD_TAIL = b"\n]}\n"
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps(…, ensure_ascii=False) makes one per call
+
+
 def jsonld_line(node: dict[str, Any]) -> bytes:
-    return json.dumps(node, ensure_ascii=False).encode()
+    return _ENCODE(node).encode()
 
 
 def _serialize(triples: list[Triple], fmt: str, path: Path) -> None:
