@@ -15,6 +15,7 @@ import gc
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
 import shutil
 import sqlite3
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -153,6 +155,9 @@ def _build(
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    store = _StoreWriter(tmp, out_dir if patch else None)
+    shacl_job: _ShaclJob | None = None
+    shapes = root / SCHEMA_DIR / "shapes.ttl"
     try:
         t = time.perf_counter()
         rdf = None
@@ -166,25 +171,36 @@ def _build(
                 rdf = None
         if rdf is None:
             patch = False
-            rdf = write_full(records, tmp)
+            store = _StoreWriter(tmp, None)
+
+            def nt_written(fmt: str, layout: Layout) -> None:
+                # SHACL (in a process) and the store (in a thread) take the N-Triples file while
+                # Turtle, JSON-LD and SQLite are written
+                nonlocal shacl_job
+                if shacl:
+                    shacl_job = _ShaclJob(tmp, layout, shacl_stride(layout.triples), None, shapes)
+                store.start()
+
+            rdf = write_full(records, tmp, nt_written)
+        else:
+            if shacl:
+                k = shacl_stride(rdf.layout.triples)
+                again = rdf.dirty if state is not None and state.shacl_stride == k else None
+                shacl_job = _ShaclJob(tmp, rdf.layout, k, again, shapes, fork=False)
+            store.start(rdf.added, rdf.removed)
         timings.update(rdf.seconds or {"rdf": time.perf_counter() - t})
         _stage(hook, "rdf", tmp)
 
-        store = _StoreWriter(tmp, out_dir if patch else None, rdf.added, rdf.removed)
-        store.start()
         t = time.perf_counter()
         _write_sqlite(dataset, tmp, out_dir if patch else None, state, loader)
         timings["sqlite"] = time.perf_counter() - t
         _stage(hook, "sqlite", tmp)
-        t = time.perf_counter()
         checked_stride = 0
-        if shacl:
-            k = shacl_stride(rdf.layout.triples)
-            again = rdf.dirty if patch and state is not None and state.shacl_stride == k else None
-            _check_sample(tmp, rdf.layout, k, again, root / SCHEMA_DIR / "shapes.ttl")
-            checked_stride = k
-            timings["shacl"] = time.perf_counter() - t
-        t = time.perf_counter()
+        if shacl_job is not None:
+            shacl_job.finish()
+            checked_stride = shacl_job.stride
+            timings["shacl"] = shacl_job.seconds  # of which the build waited shacl_job.waited
+            timings["shacl_wait"] = shacl_job.waited
         store.finish()
         timings["store"] = store.seconds
         timings["total"] = time.perf_counter() - t0
@@ -199,6 +215,9 @@ def _build(
         _stage(hook, "done", tmp)
         _swap(tmp, out_dir)
     except BaseException:
+        if shacl_job is not None:
+            shacl_job.cancel()
+        store.wait()  # it writes into tmp: let it finish before tmp goes
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     for key, cached in loader.records.items():
@@ -237,20 +256,67 @@ def _write_sqlite(
     to_sqlite(dataset, tmp / "hkgraph.db")
 
 
-def _check_sample(tmp: Path, layout: Layout, k: int, only: set[bytes] | None, shapes: Path) -> None:
-    """SHACL on the sampled subjects (of ``only`` when given: the rest passed in an earlier build)."""
-    nt = (tmp / "hkgraph.nt").read_bytes()
+def _shacl_sample(tmp: Path, layout: Layout, k: int, only: set[bytes] | None) -> tuple[bytes, list[bytes]] | None:
+    """The N-Triples SHACL checks and the subjects it judges; None when no sampled subject changed."""
     index = {s: i for i, s in enumerate(layout.subjects)}
     starts = list(itertools.accumulate(layout.blocks["nt"], initial=0))
-
-    def block_of(subject: bytes) -> bytes | None:
-        i = index.get(subject)
-        return None if i is None else nt[starts[i]:starts[i + 1]]
-
     candidates = layout.subjects if only is None else sorted(s for s in only if s in index)
     chosen = [s for s in candidates if shacl_sampled(s, k)]
-    if chosen or only is None:
-        shacl_check(sample_lines(chosen, block_of), shapes, None if k == 1 and only is None else chosen)
+    if not chosen and only is not None:
+        return None
+    with (tmp / "hkgraph.nt").open("rb") as nt:
+
+        def block_of(subject: bytes) -> bytes | None:
+            i = index.get(subject)
+            if i is None:
+                return None
+            nt.seek(starts[i])
+            return nt.read(starts[i + 1] - starts[i])
+
+        return sample_lines(chosen, block_of), chosen
+
+
+def _timed_check(*args: Any) -> float:
+    t = time.perf_counter()
+    shacl_check(*args)
+    return time.perf_counter() - t
+
+
+class _ShaclJob:
+    """SHACL on the sample, in a forked process where there is one (pyshacl is pure Python: a second
+    core checks while this one writes Turtle, JSON-LD and SQLite)."""
+
+    def __init__(self, tmp: Path, layout: Layout, k: int, only: set[bytes] | None, shapes: Path, *, fork: bool = True):
+        t = time.perf_counter()
+        self.stride = k
+        self.seconds = 0.0
+        self.waited = 0.0
+        self._pool = None
+        self._pending: Any = None
+        sample = _shacl_sample(tmp, layout, k, only)
+        self._args = None if sample is None else (sample[0], shapes, None if k == 1 and only is None else sample[1])
+        if self._args is not None and fork and "fork" in multiprocessing.get_all_start_methods():
+            self._pool = multiprocessing.get_context("fork").Pool(1)
+            self._pending = self._pool.apply_async(_timed_check, self._args)
+        self.seconds = time.perf_counter() - t
+
+    def finish(self) -> None:
+        """Wait for the check (raises :class:`ShaclError`); ``seconds`` is then the time it took."""
+        t = time.perf_counter()
+        try:
+            if self._pending is not None:
+                self.seconds += self._pending.get()
+            elif self._args is not None:
+                self.seconds += _timed_check(*self._args)
+        finally:
+            self.cancel()
+        self.waited = time.perf_counter() - t
+
+    def cancel(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
 
 
 class _StoreWriter:
@@ -260,13 +326,16 @@ class _StoreWriter:
     lines that went and came.
     """
 
-    def __init__(self, tmp: Path, previous: Path | None, added: list[bytes], removed: list[bytes]):
-        self.tmp, self.previous, self.added, self.removed = tmp, previous, added, removed
+    def __init__(self, tmp: Path, previous: Path | None):
+        self.tmp, self.previous = tmp, previous
+        self.added: list[bytes] = []
+        self.removed: list[bytes] = []
         self.error: BaseException | None = None
         self.seconds = 0.0
         self.thread = threading.Thread(target=self._run, name="hkgraph-store", daemon=True)
 
-    def start(self) -> None:
+    def start(self, added: list[bytes] | None = None, removed: list[bytes] | None = None) -> None:
+        self.added, self.removed = added or [], removed or []
         self.thread.start()
 
     def _run(self) -> None:
@@ -290,7 +359,13 @@ class _StoreWriter:
             self.error = exc
         self.seconds = time.perf_counter() - t
 
+    def wait(self) -> None:
+        if self.thread.ident is not None:
+            self.thread.join()
+
     def finish(self) -> None:
+        if self.thread.ident is None:
+            raise RuntimeError("the store was never written")
         self.thread.join()
         if self.error is not None:
             raise self.error

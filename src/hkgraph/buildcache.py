@@ -22,7 +22,6 @@ import os
 import pickle
 import sqlite3
 from array import array
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,10 +111,12 @@ def load_state(out_dir: Path, root: Path) -> BuildState | None:
                 return None
             if meta.get("code") != code_fingerprint(root):
                 return None  # hkgraph or schema/ changed: nothing of it can be trusted
-            records = {
-                key: CachedRecord(mtime_ns, size, *pickle.loads(data))  # noqa: S301 - our own cache
-                for key, mtime_ns, size, data in conn.execute("SELECT key, mtime_ns, size, data FROM records")
-            }
+            records: dict[str, CachedRecord] = meta.pop("snapshot", {})
+            for key, mtime_ns, size, data in conn.execute("SELECT key, mtime_ns, size, data FROM records"):
+                if data is None:
+                    records.pop(key, None)
+                else:
+                    records[key] = CachedRecord(mtime_ns, size, *pickle.loads(data))  # noqa: S301 - our own cache
         finally:
             conn.close()
     except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError,
@@ -124,28 +125,38 @@ def load_state(out_dir: Path, root: Path) -> BuildState | None:
     return BuildState(records=records, **{k: meta[k] for k in _META if k in meta})  # type: ignore[arg-type]
 
 
+MAX_UPDATES = 500  # record rows kept beside the snapshot before it is rewritten
+
+
 def save_state(state: BuildState, out_dir: Path, changed: set[str] | None = None) -> None:
     """Store the state in one transaction (a crash leaves the old state, never half of one).
 
-    :param changed: the record keys that differ from the stored state; None rewrites every record.
+    Records are stored as one snapshot (fast to read back) plus a row per record changed since; a
+    rebuild writes only those rows, and the snapshot is rewritten when they pile up.
+
+    :param changed: the record keys that differ from the stored state; None rewrites the snapshot.
     """
     conn = _connect(out_dir)
     try:
         conn.execute("BEGIN IMMEDIATE")
+        pending = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+        if changed is not None and pending + len(changed) > MAX_UPDATES:
+            changed = None
+        meta: dict[str, Any] = {k: getattr(state, k) for k in _META}
+        meta["version"] = state.version
         if changed is None:
             conn.execute("DELETE FROM records")
-            keys: Iterable[str] = state.records
+            meta["snapshot"] = state.records
         else:
-            conn.executemany("DELETE FROM records WHERE key = ?", [(k,) for k in changed if k not in state.records])
-            keys = [k for k in changed if k in state.records]
-        rows = []
-        for key in keys:
-            r = state.records[key]
-            data = pickle.dumps((r.record, r.problems, r.subjects), protocol=pickle.HIGHEST_PROTOCOL)
-            rows.append((key, r.mtime_ns, r.size, data))
-        conn.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
-        meta = {k: getattr(state, k) for k in _META}
-        meta["version"] = state.version
+            rows = []
+            for key in changed:
+                r = state.records.get(key)
+                if r is None:
+                    rows.append((key, 0, 0, None))
+                else:
+                    data = pickle.dumps((r.record, r.problems, r.subjects), protocol=pickle.HIGHEST_PROTOCOL)
+                    rows.append((key, r.mtime_ns, r.size, data))
+            conn.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
         conn.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
             [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in meta.items()],

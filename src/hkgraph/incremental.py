@@ -20,7 +20,7 @@ import os
 import time
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -179,8 +179,13 @@ def _copy_range(src: BinaryIO, dst: BinaryIO, offset: int, size: int) -> None:
         size -= done
 
 
-def write_full(records: dict[str, Any], out_dir: Path) -> RdfResult:
-    """Write the three RDF files for every record in ``records`` (key → validated record)."""
+def write_full(
+    records: dict[str, Any], out_dir: Path, written: Callable[[str, Layout], None] | None = None
+) -> RdfResult:
+    """Write the three RDF files for every record in ``records`` (key → validated record).
+
+    :param written: called with the format's name and the layout so far as soon as each file is complete.
+    """
     t0 = time.perf_counter()
     keys: list[str] = []
     counts: list[int] = []
@@ -213,6 +218,8 @@ def write_full(records: dict[str, Any], out_dir: Path) -> RdfResult:
     layout.blocks["nt"] = nt_lengths
     (out_dir / FILES["nt"]).write_bytes(b"\n".join(lines) + b"\n" if lines else b"")
     del lines
+    if written:
+        written("nt", layout)
 
     ttl = turtle_bytes(triples)
     head = _ttl_head() if ttl else b""

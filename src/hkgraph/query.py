@@ -47,9 +47,12 @@ def term_to_python(term: Any) -> Any:
     return str(term)
 
 
+_PROLOGUE = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+
+
 def sparql_prologue() -> str:
     """PREFIX declarations for every prefix hkgraph binds, so queries may use them freely."""
-    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+    return _PROLOGUE
 
 
 def run_sparql(store: Any, query: str, *, prefixes: bool = True) -> list[dict[str, Any]] | bool | list[tuple]:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 FULL_LIMIT = 20_000
-SAMPLE_SIZE = 5_000
+SAMPLE_SIZE = 2_000
 _RDF_TYPE = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
 
