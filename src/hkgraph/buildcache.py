@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import pickle
 import sqlite3
+import time
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,7 +112,11 @@ def load_state(out_dir: Path, root: Path) -> BuildState | None:
                 return None
             if meta.get("code") != code_fingerprint(root):
                 return None  # hkgraph or schema/ changed: nothing of it can be trusted
-            records: dict[str, CachedRecord] = meta.pop("snapshot", {})
+            records: dict[str, CachedRecord] = {}
+            snapshot = meta.pop("snapshot", None)
+            if snapshot:
+                with (cache_dir(out_dir) / snapshot).open("rb") as f:
+                    records = pickle.load(f)  # noqa: S301 - our own cache
             for key, mtime_ns, size, data in conn.execute("SELECT key, mtime_ns, size, data FROM records"):
                 if data is None:
                     records.pop(key, None)
@@ -132,7 +137,8 @@ def save_state(state: BuildState, out_dir: Path, changed: set[str] | None = None
     """Store the state in one transaction (a crash leaves the old state, never half of one).
 
     Records are stored as one snapshot (fast to read back) plus a row per record changed since; a
-    rebuild writes only those rows, and the snapshot is rewritten when they pile up.
+    rebuild writes only those rows, and the snapshot (a file beside the database) is rewritten when
+    they pile up.
 
     :param changed: the record keys that differ from the stored state; None rewrites the snapshot.
     """
@@ -146,7 +152,7 @@ def save_state(state: BuildState, out_dir: Path, changed: set[str] | None = None
         meta["version"] = state.version
         if changed is None:
             conn.execute("DELETE FROM records")
-            meta["snapshot"] = state.records
+            meta["snapshot"] = _write_snapshot(state.records, out_dir)
         else:
             rows = []
             for key in changed:
@@ -164,6 +170,21 @@ def save_state(state: BuildState, out_dir: Path, changed: set[str] | None = None
         conn.execute("COMMIT")
     finally:
         conn.close()
+    current = meta.get("snapshot")
+    if current:
+        for old in cache_dir(out_dir).glob("records-*.pickle"):
+            if old.name != current:
+                old.unlink(missing_ok=True)
+
+
+def _write_snapshot(records: dict[str, CachedRecord], out_dir: Path) -> str:
+    """Every record in a file of its own (pickled as a stream: no copy of it all in memory)."""
+    name = f"records-{os.getpid()}-{time.time_ns()}.pickle"
+    tmp = cache_dir(out_dir) / f".{name}.tmp"
+    with tmp.open("wb") as f:
+        pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(cache_dir(out_dir) / name)
+    return name
 
 
 def _load_chunk(files: list[tuple[Any, Path]], root: Path) -> list[tuple[Any, list[Problem]]]:

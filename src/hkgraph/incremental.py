@@ -15,12 +15,14 @@ same bytes as a full build (tests/test_incremental.py checks it).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import itertools
+import multiprocessing
 import os
 import time
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,8 +35,7 @@ from .rdf import (
     JSONLD_TAIL,
     PREFIXES,
     Triple,
-    jsonld_line,
-    jsonld_nodes,
+    jsonld_line_from_nt,
     record_triples,
     turtle_bytes,
 )
@@ -98,19 +99,19 @@ def _sorted_unique(lines: list[bytes], triples: list[Triple]) -> tuple[list[byte
     return ordered, [unique[line] for line in ordered]
 
 
+def _turtle_body(triples: list[Any]) -> bytes:
+    """pyoxigraph's Turtle for ``triples`` without the @prefix lines it starts with."""
+    text = ox.serialize(triples, None, ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    at = 0
+    while text.startswith(b"@prefix", at):
+        at = text.index(b"\n", at) + 1
+    return text[at:]
+
+
 def render(lines: list[bytes], triples: list[Triple]) -> dict[str, bytes]:
     """The blocks of one subject (its triples sorted and unique, with their N-Triples lines)."""
-    ttl = ox.serialize(triples, None, ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-    ttl_lines = ttl.split(b"\n")
-    start = 0
-    while start < len(ttl_lines) and ttl_lines[start].startswith(b"@prefix"):
-        start += 1
-    [node] = jsonld_nodes(triples)
-    return {
-        "nt": b"".join(line + b"\n" for line in lines),
-        "ttl": b"\n".join(ttl_lines[start:]),
-        "jsonld": jsonld_line(node),
-    }
+    nt = b"".join(line + b"\n" for line in lines)
+    return {"nt": nt, "ttl": _turtle_body(triples), "jsonld": jsonld_line_from_nt(nt)}
 
 
 def _ttl_lengths(body: bytes) -> array:
@@ -179,60 +180,135 @@ def _copy_range(src: BinaryIO, dst: BinaryIO, offset: int, size: int) -> None:
         size -= done
 
 
+BATCH = 2000  # records compiled at a time (by one worker)
+CHUNK = 20_000  # subjects turned into Turtle and JSON-LD at a time (by one worker)
+_JOB: dict[str, Any] = {}  # what forked workers read (they inherit it; nothing is pickled to them)
+
+
+def _merge(parts: list[bytes]) -> bytes:
+    """One subject's block from the blocks several records wrote about it."""
+    lines = {line for part in parts for line in part.split(b"\n")[:-1]}
+    return b"".join(line + b"\n" for line in sorted(lines))
+
+
+def _compile_batch(span: tuple[int, int]) -> tuple[list[tuple[str, tuple[bytes, ...]]], list[tuple[bytes, bytes]]]:
+    """Records ``span`` of the job: (record key, its subjects) and (subject, N-Triples block) pairs."""
+    batch = _JOB["items"][span[0]:span[1]]
+    per_record = [record_triples(record) for _key, record in batch]
+    lines = _nt_lines([t for triples in per_record for t in triples])
+    subjects_of: list[tuple[str, tuple[bytes, ...]]] = []
+    blocks: list[tuple[bytes, bytes]] = []
+    pos = 0
+    for (key, _record), triples in zip(batch, per_record, strict=True):
+        own = sorted(set(lines[pos:pos + len(triples)]))  # a subject's lines are now together
+        pos += len(triples)
+        subjects: list[bytes] = []
+        first = 0
+        for i in range(1, len(own) + 1):
+            if i == len(own) or not own[i].startswith(own[first][: own[first].index(b" ") + 1]):
+                subject = own[first][: own[first].index(b" ")]
+                subjects.append(subject)
+                blocks.append((subject, b"\n".join(own[first:i]) + b"\n"))
+                first = i
+        subjects_of.append((key, tuple(subjects)))
+    return subjects_of, blocks
+
+
+def _render_chunk(span: tuple[int, int]) -> tuple[bytes, array, bytes, array]:
+    """Subjects ``span`` of the job as (Turtle, statement lengths, JSON-LD lines, line lengths)."""
+    starts: list[int] = _JOB["starts"]
+    with open(_JOB["nt"], "rb") as f:
+        f.seek(starts[span[0]])
+        data = f.read(starts[span[1]] - starts[span[0]])
+    ttl = _turtle_body(list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES)))
+    base = starts[span[0]]
+    nodes = [jsonld_line_from_nt(data[starts[i] - base:starts[i + 1] - base]) for i in range(span[0], span[1])]
+    return ttl, _ttl_lengths(ttl), JSONLD_SEPARATOR.join(nodes), array("Q", map(len, nodes))
+
+
+@contextlib.contextmanager
+def _workers(count: int, jobs: int) -> Iterator[Callable[[Callable[[Any], Any], list[Any]], Iterator[Any]]]:
+    """An ordered ``map`` over ``count`` forked processes (forked on entry), or the built-in one."""
+    if count < 2 or jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield map
+        return
+    pool = multiprocessing.get_context("fork").Pool(min(count, jobs))
+    try:
+        yield pool.imap
+    finally:
+        pool.terminate()
+        pool.join()
+
+
 def write_full(
-    records: dict[str, Any], out_dir: Path, written: Callable[[str, Layout], None] | None = None
+    records: dict[str, Any], out_dir: Path, written: Callable[[str, Layout], None] | None = None, workers: int = 1
 ) -> RdfResult:
     """Write the three RDF files for every record in ``records`` (key → validated record).
 
-    :param written: called with the format's name and the layout so far as soon as each file is complete.
+    Records are compiled a batch at a time into per-subject blocks of N-Triples lines, and Turtle and
+    JSON-LD are made a chunk of subjects at a time, by ``workers`` forked processes; memory stays near
+    the size of the N-Triples file.
+
+    :param written: called with the format's name and the layout so far as soon as each file is complete
+        (after the last fork: a thread started then runs alone in this process).
     """
     t0 = time.perf_counter()
-    keys: list[str] = []
-    counts: list[int] = []
-    flat: list[Triple] = []
-    for key, record in records.items():
-        triples = record_triples(record)
-        keys.append(key)
-        counts.append(len(triples))
-        flat.extend(triples)
-    lines = _nt_lines(flat)
+    blocks: dict[bytes, Any] = {}  # subject → its block (bytes), or the blocks of several records (list)
     record_subjects: dict[str, tuple[bytes, ...]] = {}
-    pos = 0
-    for key, n in zip(keys, counts, strict=True):
-        record_subjects[key] = tuple(sorted({_subject(line) for line in lines[pos:pos + n]}))
-        pos += n
-    lines, triples = _sorted_unique(lines, flat)
-    del flat
+    _JOB["items"] = list(records.items())
+    spans = [(i, i + BATCH) for i in range(0, len(_JOB["items"]), BATCH)]
+    try:
+        with _workers(workers, len(spans)) as fork_map:
+            for subjects_of, batch_blocks in fork_map(_compile_batch, spans):
+                record_subjects.update(subjects_of)
+                for subject, block in batch_blocks:
+                    previous = blocks.get(subject)
+                    if previous is None:
+                        blocks[subject] = block
+                    elif type(previous) is list:
+                        previous.append(block)
+                    else:
+                        blocks[subject] = [previous, block]
+    finally:
+        _JOB.clear()
+    layout = Layout(subjects=sorted(blocks))
     t1 = time.perf_counter()
 
-    layout = Layout(triples=len(lines))
     nt_lengths = array("Q")
-    last = None
-    for line in lines:
-        subject = _subject(line)
-        if subject != last:
-            layout.subjects.append(subject)
-            nt_lengths.append(0)
-            last = subject
-        nt_lengths[-1] += len(line) + 1
+    with (out_dir / FILES["nt"]).open("wb") as nt:
+        for subject in layout.subjects:
+            block = blocks.pop(subject)
+            if type(block) is list:
+                block = _merge(block)
+            nt.write(block)
+            nt_lengths.append(len(block))
+            layout.triples += block.count(b"\n")
     layout.blocks["nt"] = nt_lengths
-    (out_dir / FILES["nt"]).write_bytes(b"\n".join(lines) + b"\n" if lines else b"")
-    del lines
-    if written:
-        written("nt", layout)
+    del blocks
 
-    ttl = turtle_bytes(triples)
-    head = _ttl_head() if ttl else b""
-    if not ttl.startswith(head):  # pragma: no cover - guards the layout assumption
-        raise LayoutError("the Turtle file does not start with the prefix lines")
-    layout.blocks["ttl"] = _ttl_lengths(ttl[len(head):])
-    (out_dir / FILES["ttl"]).write_bytes(ttl)
-    del ttl
-
-    jsonld = [jsonld_line(node) for node in jsonld_nodes(triples)]
-    layout.blocks["jsonld"] = array("Q", map(len, jsonld))
-    (out_dir / FILES["jsonld"]).write_bytes(_assemble("jsonld", jsonld))
-    del jsonld
+    _JOB.update(nt=out_dir / FILES["nt"], starts=list(itertools.accumulate(nt_lengths, initial=0)))
+    spans = [(i, min(i + CHUNK, len(layout.subjects))) for i in range(0, len(layout.subjects), CHUNK)]
+    try:
+        with _workers(workers, len(spans)) as fork_map:
+            rendered = fork_map(_render_chunk, spans)
+            if written:  # the workers are forked: a thread started now runs alone in this process
+                written("nt", layout)
+            ttl_lengths, jsonld_lengths = array("Q"), array("Q")
+            with (out_dir / FILES["ttl"]).open("wb") as ttl, (out_dir / FILES["jsonld"]).open("wb") as jsonld:
+                if layout.subjects:
+                    ttl.write(_ttl_head())
+                jsonld.write(JSONLD_HEAD)
+                for n, part in enumerate(rendered):
+                    ttl.write(part[0])
+                    ttl_lengths.extend(part[1])
+                    if n:
+                        jsonld.write(JSONLD_SEPARATOR)
+                    jsonld.write(part[2])
+                    jsonld_lengths.extend(part[3])
+                jsonld.write(JSONLD_TAIL)
+    finally:
+        _JOB.clear()
+    layout.blocks["ttl"], layout.blocks["jsonld"] = ttl_lengths, jsonld_lengths
     for fmt, lengths in layout.blocks.items():
         if len(lengths) != len(layout.subjects):  # pragma: no cover - guards the layout assumption
             raise LayoutError(f"{fmt}: {len(lengths)} blocks for {len(layout.subjects)} subjects")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -332,7 +333,8 @@ def _curie(iri_: str) -> str:
         for prefix, ns in _BY_LENGTH:
             if iri_.startswith(ns):
                 local = iri_[len(ns):]
-                if local and all(c.isalnum() or c in "-_." for c in local):
+                letters = local.replace("-", "").replace("_", "").replace(".", "")
+                if letters.isalnum() if letters else local:  # only letters, digits, - _ and .
                     found = f"{prefix}:{local}"
                     break
         if len(_CURIES) < 1_000_000:
@@ -368,6 +370,64 @@ def jsonld_nodes(triples: Iterable[Triple]) -> Iterator[dict[str, Any]]:
             current[key] = [value]
     if current is not None:
         yield current
+
+
+_JSON_CURIES: dict[bytes, bytes] = {}
+_UNSAFE = re.compile(rb'[\x00-\x1f]|\\U')  # what N-Triples may hold that a JSON string may not
+
+
+def _json_curie(iri_: bytes) -> bytes:
+    """The CURIE (or IRI) of an IRI as a JSON string, e.g. b'"hkv:Tip"' (memoised)."""
+    found = _JSON_CURIES.get(iri_)
+    if found is None:
+        found = _ENCODE(_curie(iri_.decode())).encode()
+        if len(_JSON_CURIES) < 1_000_000:
+            _JSON_CURIES[iri_] = found
+    return found
+
+
+def jsonld_line_from_nt(block: bytes) -> bytes:
+    """The compact JSON-LD node object (one line) of one subject's N-Triples block (lines sorted).
+
+    N-Triples string literals are valid JSON strings as pyoxigraph writes them (it escapes quotes,
+    backslashes and control characters the way JSON does), so they are copied, not re-encoded.
+    """
+    out: list[bytes] = []
+    key: bytes | None = None
+    rdf_type = b"<" + RDF_TYPE.value.encode() + b">"
+    for line in block.split(b"\n"):
+        if not line:
+            continue
+        subject, predicate, obj = line.split(b" ", 2)
+        obj = obj[:-2]  # " ."
+        if not out:
+            out.append(b'{"@id": ' + _json_curie(subject[1:-1]))
+        if predicate == rdf_type:
+            name, value = b'"@type"', _json_curie(obj[1:-1])
+        else:
+            name = _json_curie(predicate[1:-1])
+            if obj[:1] == b"<":
+                value = b'{"@id": ' + _json_curie(obj[1:-1]) + b"}"
+            elif obj[:2] == b"_:":
+                value = b'{"@id": ' + _ENCODE(obj.decode()).encode() + b"}"
+            else:
+                end = obj.rindex(b'"')
+                text, suffix = obj[: end + 1], obj[end + 1:]
+                if _UNSAFE.search(text):
+                    [parsed] = ox.parse(line + b"\n", format=ox.RdfFormat.N_TRIPLES)
+                    text = _ENCODE(parsed.object.value).encode()
+                if not suffix:
+                    value = text
+                elif suffix[:2] == b"^^":
+                    value = b'{"@value": ' + text + b', "@type": ' + _json_curie(suffix[3:-1]) + b"}"
+                else:
+                    value = b'{"@value": ' + text + b', "@language": ' + _ENCODE(suffix[1:].decode()).encode() + b"}"
+        if name == key:
+            out.append(b", " + value)
+        else:
+            out.append((b"], " if key is not None else b", ") + name + b": [" + value)
+            key = name
+    return b"".join(out) + (b"]}" if key is not None else b"}")
 
 
 def jsonld_document(triples: list[Triple]) -> dict[str, Any]:
