@@ -41,6 +41,7 @@ _HAS_SETTING = expand("hkv:hasSetting")
 _HAS_QUOTE = expand("hkv:hasQuote")
 _HAS_FILE = expand("hkv:hasFile")
 _IN_TIP = expand("hkv:inTip")
+_TITLE = expand("dcterms:title")
 _MIN = expand("hkv:minValue")
 _MAX = expand("hkv:maxValue")
 _RELATIONS = {expand(curie): name for name, curie in RELATION_PREDICATES.items()}
@@ -306,16 +307,20 @@ class KnowledgeGraph:
 
         :raises UnknownNameError: when none does, with the closest names.
         """
+        found = self._lookup(kind, name)
+        if found:
+            return found
+        matches = self._suggest(name, [kind])
+        raise UnknownNameError(f"unknown {kind} '{name}'{_hint(matches)}", matches)
+
+    def _lookup(self, kind: str, name: str) -> list[str]:
         if kind not in ENTITY_KINDS:
             raise QueryError(f"unknown entity kind '{kind}'; kinds are: {', '.join(ENTITY_KINDS)}{_hint(_closest(kind, ENTITY_KINDS))}")
         labels = self._load_labels()[kind]
         key = name.strip().casefold()
-        if key in labels:
-            ids = labels[key]
-            exact = [i for i in ids if i == key]
-            return exact or sorted(ids)
-        matches = self._suggest(name, [kind])
-        raise UnknownNameError(f"unknown {kind} '{name}'{_hint(matches)}", matches)
+        ids = labels.get(key, ())
+        exact = [i for i in ids if i == key]  # an id wins over another entity's alias spelled like it
+        return exact or sorted(ids)
 
     def _suggest(self, word: str, kinds: list[str]) -> list[str]:
         """Display names of the entities of ``kinds`` with a spelling close to ``word``."""
@@ -332,10 +337,7 @@ class KnowledgeGraph:
         kinds = [kind] if kind else list(ENTITY_KINDS)
         found: list[tuple[str, str]] = []
         for k in kinds:
-            try:
-                found += [(k, i) for i in self.resolve(k, name)]
-            except UnknownNameError:
-                continue
+            found += [(k, i) for i in self._lookup(k, name)]
         if not found:
             matches = self._suggest(name, kinds)
             what = kind or "entity"
@@ -491,8 +493,8 @@ class KnowledgeGraph:
             choices = m.Advice.__args__  # type: ignore[attr-defined]
             where.append(f"?setting hkv:advice {_lit(_closed(advice, choices, 'advice'))} .")
         rows = self._select(
-            f"SELECT ?setting ?title ?p ?o WHERE {{ {{ SELECT DISTINCT ?setting WHERE {{ {' '.join(where)} }} }} "
-            "?setting hkv:inTip/dcterms:title ?title . ?setting ?p ?o . }"
+            f"SELECT ?setting ?p ?o WHERE {{ {{ SELECT DISTINCT ?setting WHERE {{ {' '.join(where)} }} }} "
+            "{ ?setting ?p ?o } UNION { ?setting hkv:inTip/dcterms:title ?o . BIND(dcterms:title AS ?p) } }"
         )
         self._load_labels()
         return _settings_from_rows(rows, self._names, self._parameter_nodes)
@@ -678,7 +680,7 @@ def _settings_from_rows(
     rows: list[dict[str, Any]], names: dict[tuple[str, str], str], parameter_nodes: dict[str, str]
 ) -> list[SettingAdvice]:
     subjects = _props(rows, "setting")
-    titles = {row["setting"]: str(row["title"]) for row in rows}
+    titles = {iri: str(props.pop(_TITLE)[0]) for iri, props in subjects.items()}
     out = []
     for setting_iri, props in subjects.items():
         fields = _setting_fields(props)
