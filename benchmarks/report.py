@@ -57,7 +57,6 @@ def write_report(path: Path, info: dict[str, Any], results: list[dict[str, Any]]
     b10 = by.get(10_000, {}).get("build", {}).get("wall")
     b100 = by.get(100_000, {}).get("build", {}).get("wall")
     m100 = by.get(100_000, {}).get("build", {}).get("peak_mb")
-    w100 = by.get(100_000, {}).get("build", {}).get("workers_peak_mb")
     plain10 = by.get(10_000, {}).get("plain", {}).get("wall")
     ratio = plain10 / b10 if plain10 and b10 else None
     rb10 = statistics.median(by[10_000]["rebuilds"]["walls"]) if 10_000 in by else None
