@@ -248,3 +248,18 @@ def test_a_graph_that_breaks_the_shapes_fails_the_build(project, tmp_path):
         build(project, dist)  # schema/ changed: a full build, checked in a forked process
     assert (dist / "hkgraph.nt").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dist-") and p != cache_dir(dist)]
+
+
+def test_cli_build_says_how_it_built(project, tmp_path):
+    from click.testing import CliRunner
+
+    from hkgraph.cli import cli
+
+    args = ["build", "--root", str(project), "--out", str(tmp_path / "dist")]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0 and "rebuilt from the cache" not in first.output
+    edit_tip(project)
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0 and "(rebuilt from the cache, 1 file(s) parsed;" in again.output
+    full = CliRunner().invoke(cli, [*args, "--full"])
+    assert full.exit_code == 0 and "rebuilt from the cache" not in full.output

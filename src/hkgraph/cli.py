@@ -106,14 +106,15 @@ def fmt(root: Path, check: bool) -> None:
 @_root_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True)
 @click.option("--shacl/--no-shacl", default=True, show_default=True, help="Check the graph against the SHACL shapes.")
-def build(root: Path, out: Path, shacl: bool) -> None:
+@click.option("--full", is_flag=True, help="Ignore the build cache (.<out>-cache/) and build everything anew.")
+def build(root: Path, out: Path, shacl: bool, full: bool) -> None:
     """Validate data/ and write hkgraph.db, .ttl, .nt and .jsonld into --out (atomically)."""
     from .build import ShaclError
     from .build import build as run_build
     from .problems import DataError
 
     try:
-        result = run_build(root, out, shacl=shacl)
+        result = run_build(root, out, shacl=shacl, incremental=not full)
     except DataError as exc:
         for p in exc.problems:
             if p.severity == "error":
@@ -122,7 +123,8 @@ def build(root: Path, out: Path, shacl: bool) -> None:
     except ShaclError as exc:
         raise click.ClickException(str(exc))
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
-    click.echo(f"built {result.out_dir}: {len(result.dataset.tips)} tips, {result.triples} triples ({timings})")
+    how = f"rebuilt from the cache, {result.parsed} file(s) parsed; " if result.incremental else ""
+    click.echo(f"built {result.out_dir}: {len(result.dataset.tips)} tips, {result.triples} triples ({how}{timings})")
 
 
 @cli.command()

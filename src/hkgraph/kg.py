@@ -122,7 +122,8 @@ def _hint(matches: list[str]) -> str:
 
 def find_dataset(path: Path) -> Path | None:
     """The folder under ``path`` (itself or the shallowest below) that holds built dataset files."""
-    candidates = [path, *sorted((p.parent for p in path.rglob("hkgraph.nt")), key=lambda p: len(p.parts))]
+    found = {p.parent for name in DATASET_FILES for p in path.rglob(name)}
+    candidates = [path, *sorted(found, key=lambda p: (len(p.parts), str(p)))]
     for folder in candidates:
         if any((folder / name).is_file() for name in DATASET_FILES):
             return folder
@@ -200,7 +201,12 @@ class KnowledgeGraph:
                 raise QueryError(f"{path} does not exist")
             else:
                 raise QueryError(f"{path} holds neither built files (hkgraph.nt, hkgraph.db) nor a data/ folder")
-        kg = cls(dist=dist)
+        try:
+            kg = cls(dist=dist)
+        except BaseException:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
         kg._tmp = tmp
         return kg
 
