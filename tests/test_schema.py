@@ -35,8 +35,9 @@ def test_records_satisfy_the_json_schema():
 
 
 def test_fmt_rewrites_a_messy_record(tmp_path):
-    from conftest import FIXTURES
     import shutil
+
+    from conftest import FIXTURES
 
     shutil.copytree(FIXTURES / "valid", tmp_path, dirs_exist_ok=True)
     path = tmp_path / "data/entities/concepts/vram.yaml"
