@@ -6,6 +6,7 @@ SQL runs on dist/hkgraph.db (read-only); SPARQL runs on pyoxigraph, from the sto
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,8 @@ def run_sparql(store: ox.Store, query: str, *, prefixes: bool = True) -> list[di
         raise QueryError(f"SPARQL syntax error: {_shift_position(str(exc), text, query)}") from exc
     except OSError as exc:
         raise QueryError(f"SPARQL error: {exc}") from exc
-    if isinstance(result, bool):
-        return result
+    if isinstance(result, ox.QueryBoolean | bool):
+        return bool(result)
     if isinstance(result, ox.QuerySolutions):
         names = [v.value for v in result.variables]
         return [{n: term_to_python(sol[n]) for n in names} for sol in result]
@@ -71,13 +72,11 @@ def run_sparql(store: ox.Store, query: str, *, prefixes: bool = True) -> list[di
 def _shift_position(message: str, full: str, query: str) -> str:
     """Engine positions count the prologue hkgraph adds; report them against the user's query."""
     offset = full.count("\n") - query.count("\n")
-    import re
 
     def fix(match: re.Match[str]) -> str:
-        line = int(match.group(1)) - offset
-        return f"line {line}"
+        return f"line {int(match.group(1)) - offset}, column {match.group(2)}"
 
-    return re.sub(r"line (\d+)", fix, message) if offset else message
+    return re.sub(r"(\d+):(\d+)", fix, message, count=1)
 
 
 def open_store(dist: Path) -> ox.Store:
