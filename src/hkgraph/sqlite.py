@@ -179,7 +179,7 @@ def _write_tips(db: sqlite_utils.Database, dataset: Dataset) -> None:
     db["settings"].create(  # type: ignore[union-attr]
         {
             "id": str, "tip_id": str, "parameter_id": str, "value": str, "values": str, "min": float,
-            "max": float, "advice": str, "condition": str, "node_id": str, "model_id": str, "hardware_id": str,
+            "max": float, "direction": str, "advice": str, "condition": str, "node_id": str, "model_id": str, "hardware_id": str,
         },
         pk="id",
         foreign_keys=[
@@ -191,7 +191,7 @@ def _write_tips(db: sqlite_utils.Database, dataset: Dataset) -> None:
         {
             "id": f"{t.id}-{i}", "tip_id": t.id, "parameter_id": s.parameter, "value": s.value,
             "values": _cell(list(s.values)), "min": s.range.min if s.range else None,
-            "max": s.range.max if s.range else None, "advice": s.advice, "condition": s.condition,
+            "max": s.range.max if s.range else None, "direction": s.direction, "advice": s.advice, "condition": s.condition,
             "node_id": s.node, "model_id": s.model, "hardware_id": s.hardware,
         }
         for t in tips for i, s in enumerate(t.settings, 1)
@@ -225,7 +225,7 @@ VIEWS: dict[str, str] = {
     "advice": """
 SELECT settings.id, settings.tip_id, tips.title AS tip_title, settings.parameter_id,
        parameters.name AS parameter, COALESCE(settings.node_id, parameters.node) AS node_id,
-       nodes.name AS node, settings.advice, settings.value, settings."values", settings.min, settings.max,
+       nodes.name AS node, settings.advice, settings.value, settings."values", settings.min, settings.max, settings.direction,
        settings.condition, settings.model_id, settings.hardware_id
 FROM settings
 JOIN tips ON tips.id = settings.tip_id
