@@ -54,7 +54,7 @@ def corpus_nodes() -> list[dict]:
         doc = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
             continue
-        graphs = [doc] + list((doc.get("definitions") or {}).get("subgraphs") or [])
+        graphs = [doc, *((doc.get("definitions") or {}).get("subgraphs") or [])]
         nodes.extend(n for g in graphs for n in g.get("nodes", []) if isinstance(n, dict))
     return nodes
 

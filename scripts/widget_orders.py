@@ -26,7 +26,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 from hkgraph.advise import fits_type  # noqa: E402
-from hkgraph.workflow import CONTROL_VALUES, read_workflow  # noqa: E402
+from hkgraph.workflow import CONTROL_VALUES, WorkflowError, read_workflow  # noqa: E402
 
 SHARED = Path(os.environ.get("HKGRAPH_SHARED") or ROOT.parent / "shared")
 TSV = SHARED / "reference" / "wanvideo-params.tsv"
@@ -84,7 +84,8 @@ def main() -> int:
     for path in sorted(CORPUS.rglob("*.json")):
         try:
             wf = read_workflow(path)
-        except Exception:  # the one file that is not a workflow
+        except WorkflowError as exc:  # the one file that is not a workflow
+            print(f"skipped: {exc}", file=sys.stderr)
             continue
         for node in wf.nodes:
             if node.type in orders and isinstance(node.widgets, list):

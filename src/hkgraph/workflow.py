@@ -69,8 +69,8 @@ def read_workflow(path: Path | str, *, max_bytes: int = MAX_BYTES) -> Workflow:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise WorkflowError(f"{path}: the file is {size / 1e6:.1f} MB; the advisor reads workflows up to "
-                                f"{max_bytes / 1e6:.1f} MB")
+            raise WorkflowError(f"{path}: the file is {_size(size)}; the advisor reads workflows up to "
+                                f"{_size(max_bytes)} (--max-bytes)")
         data = path.read_bytes()
     except OSError as exc:
         raise WorkflowError(f"{path}: cannot read the file: {exc.strerror or exc}")
@@ -80,8 +80,8 @@ def read_workflow(path: Path | str, *, max_bytes: int = MAX_BYTES) -> Workflow:
 def parse_workflow(data: bytes | str, *, name: str = "<workflow>", max_bytes: int = MAX_BYTES) -> Workflow:
     """Parse workflow JSON text (editor or API format)."""
     if len(data) > max_bytes:
-        raise WorkflowError(f"{name}: the workflow is {len(data) / 1e6:.1f} MB; the advisor reads workflows up to "
-                            f"{max_bytes / 1e6:.1f} MB")
+        raise WorkflowError(f"{name}: the workflow is {_size(len(data))}; the advisor reads workflows up to "
+                            f"{_size(max_bytes)}")
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
@@ -96,6 +96,10 @@ def parse_workflow(data: bytes | str, *, name: str = "<workflow>", max_bytes: in
     except RecursionError:
         raise WorkflowError(f"{name}: the JSON is nested too deeply to be a workflow")
     return from_json(doc, name=name)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n:,} bytes"
 
 
 def from_json(doc: Any, *, name: str = "<workflow>") -> Workflow:
@@ -211,7 +215,7 @@ def _graph(wf: Workflow, graph: dict[str, Any], path: tuple[str, ...], used: set
     where = f"subgraph '{path[-1]}'" if path else "workflow"
     links = _link_table(graph, where, wf)
     node_ids: set[Any] = set()
-    for i, node in enumerate(graph.get("nodes") or []):
+    for node in graph.get("nodes") or []:
         if isinstance(node, dict) and "id" in node:
             node_ids.add(node["id"])
     if path:
