@@ -407,3 +407,24 @@ def test_widget_orders_in_the_data_fit_the_real_workflows(real_kb):
             if len(wn.widget_names) == len(plain):
                 assert wn.widget_names == plain, f"{path.name} {wn.where}"
     assert all(fits.values()), fits
+
+
+def test_documented_example_runs(tmp_path, monkeypatch):
+    """docs/advise.md: the example's commands give the output printed there."""
+    import re
+    import shlex
+
+    doc = (FIXTURES.parent.parent / "docs" / "advise.md").read_text()
+    block = re.search(r"<!-- advise-example -->\n```console\n(.*?)\n```", doc, re.S).group(1)
+    commands = [line[2:] for line in block.splitlines() if line.startswith("$ ")]
+    expected = "\n".join(line for line in block.splitlines() if not line.startswith("$ "))
+    monkeypatch.chdir(FIXTURES.parent.parent)
+    runner = CliRunner()
+    output = ""
+    for command in commands:
+        args = shlex.split(command.replace("/tmp/advise-demo", str(tmp_path / "demo")))  # noqa: S108
+        assert args[0] == "hkgraph"
+        result = runner.invoke(cli, args[1:])
+        assert result.exit_code == 0, result.output
+        output = result.output
+    assert output.rstrip("\n") == expected

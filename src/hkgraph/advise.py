@@ -180,6 +180,11 @@ def recognise(node: WorkflowNode, kb: Knowledge) -> tuple[str | None, str | None
     return None, None
 
 
+def is_frontend_only(node: WorkflowNode) -> bool:
+    """Notes, reroutes, primitives and Get/Set nodes live in the browser: ComfyUI never runs them."""
+    return node.type in node_packs()["frontend"]
+
+
 def _repo_name(url: str) -> str:
     return "/".join(url.rstrip("/").split("/")[-2:])
 
@@ -201,7 +206,7 @@ def identify_pack(node: WorkflowNode, known: str | None, kb: Knowledge) -> dict[
     elif known:
         repo = kb.nodes[known]["repo"]
         pack = {"source": "data", "id": repo, "repo": repo, "url": kb.repos.get(repo, {}).get("url")}
-    elif node.type in packs["frontend"]:
+    elif is_frontend_only(node):
         where = packs["frontend"][node.type]
         pack = {"source": "frontend", "id": where if "/" not in where else _repo_name(where), "repo": None,
                 "url": where if where.startswith("http") else None}
@@ -571,7 +576,7 @@ def advise(workflow: Workflow, kb: Knowledge) -> dict[str, Any]:
         })
     checks = [c for r in reports for c in r["checks"]]
     severities = Counter(c["severity"] for c in checks)
-    frontend = sum(1 for r in reports if (r["pack"] or {}).get("source") == "frontend")
+    frontend = sum(1 for r in reports if r["frontend_only"])
     return {
         "workflow": {"name": workflow.name, "format": workflow.format, "nodes": len(workflow.nodes),
                      "subgraphs": len(workflow.subgraphs), "subgraph_instances": workflow.subgraph_instances},
@@ -591,7 +596,7 @@ def advise(workflow: Workflow, kb: Knowledge) -> dict[str, Any]:
         "models": models,
         "implied": _infer(seen, kb),
         "unknown_types": _unknown_types(reports),
-        "frontend_only": dict(Counter(r["type"] for r in reports if (r["pack"] or {}).get("source") == "frontend")),
+        "frontend_only": dict(Counter(r["type"] for r in reports if r["frontend_only"])),
         "problems": workflow.problems,
     }
 
@@ -629,6 +634,7 @@ def _node_report(node: WorkflowNode, kb: Knowledge, loaded_models: set[str]) -> 
     report = {
         "id": node.id, "where": node.where, "path": list(node.path), "type": node.type, "title": node.title,
         "mode": MODES.get(node.mode, str(node.mode)),
+        "frontend_only": is_frontend_only(node),
         "known": {"id": known, "name": kb.nodes[known]["name"], "matched_by": how} if known else None,
         "pack": pack,
         "values": values,
@@ -643,7 +649,7 @@ def _unknown_types(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Node types not in the data, grouped by the pack they come from, with a count each."""
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for r in reports:
-        if r["known"] or (r["pack"] or {}).get("source") == "frontend":
+        if r["known"] or r["frontend_only"]:
             continue
         pack = r["pack"]
         key = (pack["name"], pack["source"]) if pack else ("unknown pack", "none")
