@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # ../shared is beside the project in CI and on developer machines, never in a user's clone.
-SHARED = ROOT.parent / "shared"
+# HKGRAPH_SHARED points elsewhere (e.g. from a git worktree that does not sit beside shared/).
+SHARED = Path(os.environ.get("HKGRAPH_SHARED") or ROOT.parent / "shared")
 SHARED_REASON = "../shared (source pages, reference facts, real workflows) is not present beside this clone"
 
 

@@ -220,5 +220,36 @@ def serve(root: Path, host: str, port: int) -> None:
     os.execv(sys.executable, args)
 
 
+@cli.command()
+@click.argument("workflow", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for a person, json for tools.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A built hkgraph.db to take the advice from (default: build data/ under --root when stale).")
+@click.option("--max-bytes", type=int, default=32 * 1024 * 1024, show_default=True,
+              help="Refuse workflow files larger than this.")
+@_root_option
+def advise(workflow: Path, fmt: str, db: Path | None, max_bytes: int, root: Path) -> None:
+    """What the graph knows about a ComfyUI workflow: its nodes, values, models and what they imply."""
+    import json
+
+    from .advise import AdviseError, advise_file, render_text
+    from .problems import DataError
+    from .workflow import WorkflowError
+
+    try:
+        if db is None:
+            from .build import ensure_built
+
+            db = ensure_built(root) / "hkgraph.db"
+        report = advise_file(workflow, db, max_bytes=max_bytes)
+    except (WorkflowError, AdviseError) as exc:
+        raise click.ClickException(str(exc))
+    except DataError as exc:
+        raise click.ClickException(f"the data under {root} does not build: {len(exc.problems)} problem(s); "
+                                   "run `hkgraph validate`")
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if fmt == "json" else render_text(report))
+
+
 if __name__ == "__main__":  # pragma: no cover
     cli()
