@@ -25,7 +25,7 @@ serve: install  ## build if stale and serve the dataset with Datasette on 127.0.
 	$(BIN)/hkgraph serve --port $(PORT)
 
 lint: install  ## ruff, generated-schema drift, canonical records, data validation
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/hkgraph schema --check
 	$(BIN)/hkgraph fmt --check
 	$(BIN)/hkgraph validate --no-warnings

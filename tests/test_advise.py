@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import FIXTURES, shared_path
 from hkgraph.advise import advise, load_knowledge, map_values, render_text
 from hkgraph.cli import cli
 from hkgraph.workflow import WorkflowError, from_json, parse_workflow, read_workflow
+
+from conftest import FIXTURES, shared_path
 
 ADVISE = FIXTURES / "advise"
 EDITOR = ADVISE / "workflows" / "editor.json"
@@ -76,7 +77,7 @@ def test_contradicted_and_differing_settings_are_flagged(editor_report):
 def test_generic_parameter_setting_applies_to_any_node_with_that_input(editor_report):
     sampler = node(editor_report, "2")
     assert [(c["input"], c["value"], c["verdict"], c["severity"], c["condition"]) for c in sampler["checks"]] == [
-        ("cfg", 6, "differs", "notice", "a step-distillation LoRA is loaded"),
+        ("cfg", 6, "differs", "info", "a step-distillation LoRA is loaded"),
     ]
     assert "control_after_generate" not in sampler["values"]
     assert sampler["values"]["seed"] == 42 and sampler["values"]["scheduler"] == "unipc"
@@ -214,11 +215,11 @@ def test_api_format(kb):
 def test_text_output_groups_by_node_strongest_first(editor_report):
     text = render_text(editor_report)
     lines = text.splitlines()
-    assert lines[1] == ("recognised 6 of 11 nodes; 5 settings checked: 1 warning(s), 2 notice(s); 3 tips")
+    assert lines[1] == ("recognised 6 of 11 nodes; 5 settings checked: 1 warning(s), 1 notice(s); 3 tips")
     first = lines.index("WanVideo Model Loader (WanVideoModelLoader) #1 — ComfyUI-WanVideoWrapper [cnr_id] ver 1.4.7")
     assert lines[first + 1].startswith("  WARNING  quantization = fp8_e5m2: contradicts 'avoid fp8_e5m2' "
                                        "[avoid-fp8-e5m2]")
-    assert text.index("#1 —") < text.index("#2 —") < text.index("#8 —")
+    assert text.index("#1 —") < text.index("#8 —") < text.index("#2 —")  # warning, notice, info
     assert "  unknown pack: BBBBBBBB-not-a-uuid, FooBarNode" in lines
     assert "Browser-only nodes (nothing to advise): Note" in lines
 

@@ -20,8 +20,9 @@ from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from conftest import FIXTURES, free_port
 from hkgraph.advise_web import ROUTES
+
+from conftest import FIXTURES, free_port
 
 EDITOR = FIXTURES / "advise" / "workflows" / "editor.json"
 

@@ -330,7 +330,11 @@ def _advised(setting: dict[str, Any]) -> str:
     low, high = setting["min"], setting["max"]
     if low is not None and high is not None:
         return f"{low:g}–{high:g}"
-    return f"≥ {low:g}" if low is not None else f"≤ {high:g}"
+    if low is not None:
+        return f"≥ {low:g}"
+    if high is not None:
+        return f"≤ {high:g}"
+    return setting.get("direction") or ""
 
 
 def _matches(value: Any, setting: dict[str, Any]) -> bool:
@@ -365,6 +369,10 @@ def check_setting(name: str, value: Any, setting: dict[str, Any], *, loaded_mode
         severity = _LOWER[severity]
         notes.append(f"the advice is about {kb.models.get(setting['model_id'], setting['model_id'])}, which the "
                      "workflow does not load by a known file name")
+    if setting["condition"] and severity != "ok":
+        # The workflow cannot show whether the condition holds: say so, one step milder.
+        severity = _LOWER[severity]
+        notes.append(f"applies when: {setting['condition']}")
     if setting["hardware_id"]:
         notes.append(f"the advice is for {setting['hardware_id']}")
     if not active:
@@ -620,7 +628,11 @@ def _node_report(node: WorkflowNode, kb: Knowledge, loaded_models: set[str]) -> 
     checks, unchecked = [], []
     names = [*values, *(kb.nodes[known]["inputs"] if known else []), *node.widget_names]
     for name, setting in _settings_for(known, dict.fromkeys(n for n in names if n != CONTROL), kb):
-        if name in values:
+        if setting.get("direction") and setting["value"] is None and not setting["values"] \
+                and setting["min"] is None and setting["max"] is None:
+            unchecked.append({"parameter": setting["parameter_id"], "input": name, "tip": setting["tip_id"],
+                              "reason": f"the advice is a direction ({setting['direction']}), not a value"})
+        elif name in values:
             checks.append(check_setting(name, values[name], setting, loaded_models=loaded_models, active=node.active,
                                         kb=kb))
         else:
