@@ -136,7 +136,7 @@ TABLE_DOCS: dict[str, str] = {
     "tip_tags": "The user concerns each tip speaks to, one row per tip and tag.",
     "tips": m.Tip.__doc__ or "",
     **{table: (m.ENTITY_KINDS[kind].__doc__ or "") for kind, table in ENTITY_TABLES.items()},
-    **{table: f"Links tips to {other}: {(m.Tip.model_fields[fld].description or '').rstrip('.').lower()}."
+    **{table: f"Links tips to {other}, one row per link: {m.Tip.model_fields[fld].description or ''}"
        for fld, (table, _column, other) in LINK_TABLES.items()},
 }
 VIEW_DOCS: dict[str, str] = {
@@ -166,7 +166,7 @@ def _choices(info: FieldInfo) -> list[str]:
 @dataclass
 class Column:
     name: str
-    type: str  # Table Schema type: string, integer, number, array
+    type: str  # Table Schema type: string, integer, number, date, array
     description: str
     choices: list[str] = field(default_factory=list)
     foreign_key: tuple[str, str] | None = None  # (table, column)
