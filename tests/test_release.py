@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import FIXTURES, ROOT, free_port
 from hkgraph import describe
 from hkgraph.changes import Changes, VersionError, check_version, diff_records, diff_tables, required_version
 from hkgraph.cli import cli
@@ -34,6 +33,8 @@ from hkgraph.release import (
     source_date_epoch,
     verify_release,
 )
+
+from conftest import FIXTURES, ROOT, free_port
 
 EPOCH = 1_750_000_000  # 2025-06-15T15:06:40Z
 FIXTURE_DATA = FIXTURES / "release" / "data"
