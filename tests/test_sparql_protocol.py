@@ -127,6 +127,8 @@ def test_syntax_error_is_a_readable_400(store: ox.Store) -> None:
         ("graph", "application/ld+json", None, "jsonld"),
         ("graph", "application/sparql-results+json, text/turtle;q=0.1", None, "turtle"),
         ("graph", "", "json-ld", "jsonld"),
+        ("graph", "", "xml", "rdfxml"),
+        ("graph", "", "json", "jsonld"),
         ("results", "application/unknown", None, "json"),
     ],
 )

@@ -75,6 +75,7 @@ _OX_GRAPH_FORMATS = {
     "jsonld": ox.RdfFormat.JSON_LD,
     "rdfxml": ox.RdfFormat.RDF_XML,
 }
+_GRAPH_SPELLINGS = {"xml": "rdfxml", "json": "jsonld"}
 # A query is SELECT/ASK ("results") or CONSTRUCT/DESCRIBE ("graph"); the service description is a graph.
 DEFAULTS = {"results": "json", "graph": "turtle"}
 
@@ -298,6 +299,8 @@ def negotiate(kind: str, accept: str | None, requested: str | None = None, *, ht
         allowed.add("html")
     if requested:
         name = format_name(requested)
+        if kind == "graph" and name in _GRAPH_SPELLINGS:
+            name = _GRAPH_SPELLINGS[name]  # clients ask a CONSTRUCT for "xml" or "json" too
         if name is None or name not in allowed:
             choices = ", ".join(sorted(allowed - {"html"}))
             raise ProtocolError(f"format {requested!r} is not available for this query; choose one of {choices}")
