@@ -48,12 +48,12 @@ def _worker_main(conn: Connection, source: str) -> None:
         return
     while True:
         try:
-            query, limits, seconds_left = conn.recv()
+            query, limits, accept, requested, seconds_left = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            outcome = sp.run_query(store, query, limits, deadline=time.monotonic() + seconds_left)
-            conn.send(("ok", outcome))
+            result = sp.answer(store, query, limits, accept, requested, deadline=time.monotonic() + seconds_left)
+            conn.send(("ok", result))
         except sp.ProtocolError as exc:
             conn.send(("error", (type(exc).__name__, str(exc), exc.status)))
 
@@ -138,7 +138,7 @@ class WorkerPool:
 
         threading.Thread(target=start, daemon=True, name="hkgraph-sparql-respawn").start()
 
-    def run_blocking(self, query: str) -> sp.Outcome:
+    def run_blocking(self, query: str, accept: str = "", requested: str | None = None) -> sp.Answer:
         """Run ``query`` on the next free worker; the time limit counts from when a worker takes it."""
         limit = self.limits.time_limit_ms / 1000
         wait = max(limit, QUEUE_WAIT)
@@ -148,7 +148,7 @@ class WorkerPool:
             raise sp.TimeLimitError(f"every query worker stayed busy for {wait:.0f} s; try again later") from None
         left = limit
         try:
-            worker.conn.send((query, self.limits, left))
+            worker.conn.send((query, self.limits, accept, requested, left))
             answered = worker.conn.poll(max(left, 0) + 0.05)
             if not answered:
                 self._replace(worker)
@@ -169,8 +169,9 @@ class WorkerPool:
         name, message, code = value
         raise _ERRORS.get(name, sp.ProtocolError)(message, status=code)
 
-    async def run(self, query: str) -> sp.Outcome:
-        return await asyncio.get_running_loop().run_in_executor(None, self.run_blocking, query)
+    async def run(self, query: str, accept: str = "", requested: str | None = None) -> sp.Answer:
+        """Run ``query`` and serialize its answer in the negotiated format, both in a worker."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.run_blocking, query, accept, requested)
 
     def close(self) -> None:
         with self._lock:

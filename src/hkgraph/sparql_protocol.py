@@ -228,6 +228,32 @@ def run_query(store: ox.Store, query: str, limits: Limits, *, deadline: float | 
     return outcome
 
 
+@dataclass
+class Answer:
+    """A query's answer in the negotiated format: ``body`` holds the bytes, except for ``html``, where
+    ``outcome`` keeps the rows for the page (otherwise it keeps only the counts and flags)."""
+
+    format: str
+    body: bytes | None
+    outcome: Outcome
+
+
+def answer(
+    store: ox.Store, query: str, limits: Limits, accept: str, requested: str | None, *, deadline: float | None = None
+) -> Answer:
+    """Run a query and serialize its result in the format the request asks for."""
+    outcome = run_query(store, query, limits, deadline=deadline)
+    name = negotiate(outcome.kind, accept, requested)
+    if name == "html":
+        return Answer(name, None, outcome)
+    if outcome.kind == "results":
+        body = serialize_results(outcome, name)
+    else:
+        body = serialize_graph(outcome.triples, name)
+    outcome.rows, outcome.triples = [], []
+    return Answer(name, body, outcome)
+
+
 def _collect(result: Any, limits: Limits, deadline: float) -> Outcome:
     if isinstance(result, ox.QueryBoolean):
         return Outcome("results", boolean=bool(result))

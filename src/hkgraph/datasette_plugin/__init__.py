@@ -215,17 +215,12 @@ async def sparql_view(datasette: Any, request: Any) -> Response:
         triples = sp.service_description(datasette.absolute_url(request, PATH), endpoint.triples)
         return _response(sp.serialize_graph(triples, name), name)
     try:
-        outcome = await endpoint.pool.run(query)
-        name = sp.negotiate(outcome.kind, accept, requested)
+        result = await endpoint.pool.run(query, accept, requested)
     except sp.ProtocolError as exc:
         return await _error(datasette, request, exc, wants_html, query=query)
-    if name == "html":
-        return await _page(datasette, request, endpoint, query=query, outcome=outcome)
-    if outcome.kind == "results":
-        body = sp.serialize_results(outcome, name)
-    else:
-        body = sp.serialize_graph(outcome.triples, name)
-    return _response(body, name, outcome)
+    if result.body is None:
+        return await _page(datasette, request, endpoint, query=query, outcome=result.outcome)
+    return _response(result.body, result.format, result.outcome)
 
 
 async def _read_request(request: Any, endpoint: Endpoint | None) -> tuple[str | None, str | None]:
