@@ -206,3 +206,18 @@ def test_canned_query_page_renders(server: str, browser) -> None:  # type: ignor
     assert first.locator("td").first.inner_text() == "oom-error-means-swap-more-blocks"
     page.screenshot(path=str(ARTIFACTS / "troubleshoot.png"), full_page=True)
     page.close()
+
+
+def test_docs_python_example_runs(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    doc = (ROOT / "docs" / "datasette.md").read_text(encoding="utf-8")
+    (code,) = re.findall(r"^```python\n(.*?)^```", doc, re.MULTILINE | re.DOTALL)
+    exec(compile(code.replace("http://127.0.0.1:8001", server), "docs/datasette.md", "exec"), {})  # noqa: S102
+    assert capsys.readouterr().out.splitlines() == [
+        "attention_mode prefer sageattn",
+        "cfg default 1.0",
+        "quantization avoid fp8_e4m3fn",
+        "quantization prefer fp8_e4m3fn",
+        "quantization use-when fp8_e5m2",
+    ]
