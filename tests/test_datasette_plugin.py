@@ -136,6 +136,7 @@ async def test_options_preflight(ds: Datasette) -> None:
               "headers": {"content-type": "application/sparql-update"}}, 403, "SPARQL Update is refused"),
     ("post", {"content": b"{}", "headers": {"content-type": "application/json"}}, 415, "not application/json"),
     ("put", {"content": b"ASK {}"}, 405, "PUT is not supported here"),
+    ("get", {"params": {"format": "csv"}}, 400, "format 'csv' is not available for this query"),
 ])
 async def test_errors_are_readable(ds: Datasette, method: str, kwargs: dict[str, Any], status: int, message: str) -> None:
     r = await getattr(ds.client, method)("/-/sparql", **kwargs)

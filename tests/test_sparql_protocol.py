@@ -36,6 +36,10 @@ REFUSED = [
     ("SELECT * FROM <http://127.0.0.1:9/g> WHERE { ?s ?p ?o }", "FROM <http://127.0.0.1:9/g> is refused"),
     ("SELECT * FROM NAMED <http://x/g> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM NAMED <http://x/g> is refused"),
     ("PREFIX ex: <http://x/> SELECT * FROM ex:g WHERE { ?s ?p ?o }", "FROM ex:g is refused"),
+    ("SELECT * FROM<http://x/g>WHERE { ?s ?p ?o }", "FROM <http://x/g> is refused"),
+    ("SELECT * from named<http://x/g> WHERE { ?s ?p ?o }", "FROM NAMED <http://x/g> is refused"),
+    ("SELECT * WHERE { SERVICE<http://x/>{ ?s ?p ?o } }", "SERVICE is refused"),
+    ("SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }", "SERVICE is refused"),
 ]
 
 

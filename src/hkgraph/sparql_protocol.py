@@ -142,7 +142,9 @@ def _keyword(word: str) -> re.Pattern[str]:
 
 _SERVICE = _keyword("SERVICE")
 _UPDATE = re.compile("|".join(_keyword(w).pattern for w in _UPDATE_WORDS), re.IGNORECASE)
-_FROM = re.compile(r"(?<![\w?$:.\-])FROM(?:\s+NAMED)?\s+(<[^>]*>|[\w\-.]*:[\w\-.]*)", re.IGNORECASE)
+_FROM = re.compile(
+    r"(?<![\w?$:.\-])FROM(?:\s+NAMED(?![\w:\-]))?(?:\s*(<[^>]*>)|\s+([\w\-.]*:[\w\-.]*))", re.IGNORECASE
+)
 
 
 def _unescape(query: str) -> str:
@@ -183,11 +185,12 @@ def check_query(query: str, graphs: Iterable[str] = ()) -> None:
         raise RefusedError("SERVICE is refused: this endpoint answers from its own dataset and never queries another")
     known = set(graphs)
     for found in _FROM.finditer(code):
-        target = found.group(1)
+        target = found.group(1) or found.group(2)
         if target.startswith("<") and target[1:-1] in known:
             continue
+        clause = "FROM NAMED" if re.match(r"FROM\s+NAMED", found.group(0), re.IGNORECASE) else "FROM"
         raise RefusedError(
-            f"{' '.join(found.group(0).split()[:-1]).upper()} {target} is refused: this endpoint queries its own dataset "
+            f"{clause} {target} is refused: this endpoint queries its own dataset "
             "only (leave out FROM to query it)"
         )
 

@@ -32,6 +32,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from .. import sparql_protocol as sp
+from ..metadata import DATABASE
 from ..rdf import BASE, PREFIXES
 from ..sparql_pool import WorkerPool
 from ..sqlite import ENTITY_TABLES, LINK_TABLES
@@ -182,6 +183,9 @@ def render_cell(value: Any, column: str, table: str | None, database: str, datas
     """On query result pages, ids in ``<kind>_id`` columns link to their rows (tables link by themselves)."""
     if table is not None or not isinstance(value, str) or not value or column not in _ID_COLUMNS:
         return None
+    endpoint = endpoint_for(datasette)
+    if database != (endpoint.database if endpoint else DATABASE):
+        return None
     href = datasette.urls.row(database, _ID_COLUMNS[column], tilde_encode(value))
     return Markup('<a href="{}">{}</a>').format(href, value)
 
@@ -209,7 +213,10 @@ async def sparql_view(datasette: Any, request: Any) -> Response:
     if endpoint is None:
         return _plain_error(sp.ProtocolError("no RDF graph was found beside the served database", status=404))
     if query is None:
-        name = sp.negotiate("graph", accept, requested)
+        try:
+            name = sp.negotiate("graph", accept, requested)
+        except sp.ProtocolError as exc:
+            return _plain_error(exc)
         if name == "html":
             return await _page(datasette, request, endpoint)
         triples = sp.service_description(datasette.absolute_url(request, PATH), endpoint.triples)
