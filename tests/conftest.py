@@ -51,3 +51,13 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def site_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/fixtures/site (a small dataset with exact, known answers), built once per session."""
+    from hkgraph.build import build
+
+    out = tmp_path_factory.mktemp("site") / "dist"
+    build(FIXTURES / "site", out)
+    return out

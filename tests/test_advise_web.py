@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -11,28 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-if importlib.util.find_spec("hkgraph.datasette_plugin") is None:
-    # This branch has no hkgraph plugin module yet: keep Datasette from loading its entry point.
-    sys._called_from_test = True  # type: ignore[attr-defined]
-
-from datasette import hookimpl
 from datasette.app import Datasette
-from datasette.plugins import pm
-
-from hkgraph.advise_web import ROUTES
 
 from conftest import FIXTURES, free_port
 
 EDITOR = FIXTURES / "advise" / "workflows" / "editor.json"
-
-
-class AdvisePlugin:
-    __name__ = "advise_test_plugin"  # Datasette lists plugins by name
-
-    @hookimpl
-    def register_routes(self):
-        return ROUTES
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +28,8 @@ def advise_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def ds(advise_db):
-    pm.register(AdvisePlugin(), name="advise-test")
-    try:
-        yield Datasette([str(advise_db)], immutables=[])
-    finally:
-        pm.unregister(name="advise-test")
+    # The page comes with the hkgraph Datasette plugin (registered through its entry point).
+    return Datasette([str(advise_db)], immutables=[])
 
 
 async def test_form_is_shown(ds):
@@ -94,25 +73,13 @@ async def test_bad_input_is_a_clear_message(ds, text, message):
 
 
 LAUNCHER = """
-import importlib.util, sys
-if importlib.util.find_spec("hkgraph.datasette_plugin") is None:
-    sys._called_from_test = True
+import sys
 import uvicorn
-from datasette import hookimpl
 from datasette.app import Datasette
-from datasette.plugins import pm
-from hkgraph.advise_web import ROUTES
 
-class AdvisePlugin:
-    __name__ = "advise_plugin"
-
-    @hookimpl
-    def register_routes(self):
-        return ROUTES
-
-pm.register(AdvisePlugin(), name="advise")
-ds = Datasette([sys.argv[1]], immutables=[])
-uvicorn.run(ds.app(), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+if __name__ == "__main__":  # the SPARQL worker processes import this module again
+    ds = Datasette([sys.argv[1]], immutables=[])
+    uvicorn.run(ds.app(), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
 
 

@@ -569,7 +569,7 @@ def test_real_release_data_dictionary_is_complete(real_release):
         missing += [f"column {table.name}.{c.name}" for c in table.columns if not c.description]
         assert f"#### `{table.name}`" in readme
     views = sqlite3.connect(folder / "hkgraph.db").execute("SELECT name FROM sqlite_master WHERE type = 'view'")
-    missing += [f"view {name}" for (name,) in views if not describe.VIEW_DOCS.get(name)]
+    missing += [f"view {name}" for (name,) in views if not describe.TABLE_DESCRIPTIONS.get(name)]
     stats = describe.graph_stats(folder / "hkgraph.nt.gz")
     comments = describe.vocabulary_comments()
     missing += [f"class {c}" for c in stats.classes if not comments.get(c)]

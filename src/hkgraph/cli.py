@@ -112,6 +112,20 @@ def schema(root: Path, check: bool) -> None:
         click.echo(f"wrote {path}")
 
 
+@cli.command()
+@_root_option
+@click.option("--check", is_flag=True, help="Only report drift; exit 1 if metadata.yml differs.")
+def metadata(root: Path, check: bool) -> None:
+    """Write metadata.yml for Datasette (descriptions, facets, canned queries) from the models."""
+    from .metadata import METADATA_FILE, metadata_drifted, write_metadata
+
+    if check:
+        if metadata_drifted(root):
+            raise click.ClickException(f"{METADATA_FILE} is out of date: run `hkgraph metadata` to regenerate it")
+        return
+    click.echo(f"wrote {write_metadata(root)}")
+
+
 @cli.group()
 def query() -> None:
     """Ask the built dataset a SQL or SPARQL question."""

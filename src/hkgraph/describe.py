@@ -29,7 +29,7 @@ from pydantic.fields import FieldInfo
 from . import model as m
 from .rdf import BASE, CLASSES, PREFIXES, SITE, VOCAB, field_predicates
 from .schema import CLASS_MODELS, vocabulary_triples
-from .sqlite import ENTITY_TABLES, LINK_TABLES, VIEWS, column_descriptions
+from .sqlite import ENTITY_TABLES, LINK_TABLES, TABLE_DESCRIPTIONS, VIEWS, column_descriptions
 
 TITLE = "hkgraph"
 DESCRIPTION = (
@@ -103,51 +103,6 @@ def _column_fields() -> dict[str, dict[str, tuple[type[BaseModel], str]]]:
 
 COLUMN_FIELDS = _column_fields()
 
-# Columns no model field describes.
-OTHER_COLUMNS: dict[str, dict[str, str]] = {
-    "settings": {"id": "`<tip id>-<n>`: the tip and the position of the setting in it, from 1.",
-                 "tip_id": "The tip that gives the advice."},
-    "quotes": {"id": "`<tip id>-<n>`: the tip and the position of the quote in it, from 1.",
-               "tip_id": "The tip that quotes it.", "position": "Position of the quote in the tip, from 1."},
-    "relations": {"tip_id": "The tip the relation starts from."},
-    "model_files": {"id": "`<model id>/<file name>`.", "model_id": "The model the file belongs to."},
-    "concept_broader": {"concept_id": "The narrower concept."},
-    "concept_related": {"concept_id": "The concept the relation starts from."},
-    "parameter_values": {
-        "id": "`<parameter id>=<value>`, the form tips use to name a value.",
-        "parameter_id": "The parameter the value belongs to.",
-        "value": "The value, spelled as the node shows it.",
-        "position": "Zero-based position in the parameter's closed list of allowed values; empty when the value "
-                    "is not on such a list.",
-        "allowed": "1 when the value is on the parameter's closed list of allowed values, else 0.",
-    },
-    "tip_tags": {"tip_id": "The tip."},
-    **{table: {"tip_id": "The tip."} for table, _c, _o in LINK_TABLES.values()},
-}
-
-TABLE_DOCS: dict[str, str] = {
-    "model_files": m.ModelFile.__doc__ or "",
-    "settings": m.Setting.__doc__ or "",
-    "quotes": m.Quote.__doc__ or "",
-    "relations": "Links between tips that the source implies (supersedes, contradicts, see-also, refines).",
-    "concept_broader": "SKOS broader links: each concept and a more general one.",
-    "concept_related": "SKOS related links between concepts.",
-    "parameter_values": "Every value of a parameter the data names: the allowed values of closed lists and the "
-                        "values tips name.",
-    "tip_tags": "The user concerns each tip speaks to, one row per tip and tag.",
-    "tips": m.Tip.__doc__ or "",
-    **{table: (m.ENTITY_KINDS[kind].__doc__ or "") for kind, table in ENTITY_TABLES.items()},
-    **{table: f"Links tips to {other}, one row per link: {m.Tip.model_fields[fld].description or ''}"
-       for fld, (table, _column, other) in LINK_TABLES.items()},
-}
-VIEW_DOCS: dict[str, str] = {
-    "tip_links": "Every typed link of every tip in one list: the tip, the link field and the entity id.",
-    "entities": "Every entity of every kind with its name, aliases and description.",
-    "advice": "Structured advice with the names of the tip, parameter and node it concerns.",
-    "node_overview": "Each node with its pack and how many tips and parameters it has.",
-}
-
-
 def _is_list(info: FieldInfo) -> bool:
     return typing.get_origin(info.annotation) is list
 
@@ -211,12 +166,7 @@ def dictionary(db_path: Path) -> list[Table]:
             for col in t.columns:
                 source = COLUMN_FIELDS.get(name, {}).get(col.name)
                 info = source[0].model_fields[source[1]] if source else None
-                text = (
-                    OTHER_COLUMNS.get(name, {}).get(col.name)
-                    or described.get(name, {}).get(col.name)
-                    or (info.description if info else "")
-                    or ""
-                )
+                text = described.get(name, {}).get(col.name) or (info.description if info else "") or ""
                 is_array = bool(info and _is_list(info) and name not in LINK_TABLES_AND_TAGS)
                 if is_array:
                     kind = "array"
@@ -226,7 +176,7 @@ def dictionary(db_path: Path) -> list[Table]:
                     kind = _SQL_TYPES.get(col.type.upper(), "string")
                 choices = _choices(info) if info else []
                 columns.append(Column(col.name, kind, " ".join(text.split()), choices, fks.get(col.name)))
-            doc = " ".join((TABLE_DOCS.get(name) or "").split())
+            doc = " ".join(TABLE_DESCRIPTIONS.get(name, "").split())
             tables.append(Table(name, doc, columns, list(t.pks) if t.pks != ["rowid"] else []))
     finally:
         db.close()
@@ -733,7 +683,7 @@ def readme(
             lines.append(f"| `{c.name}` | {c.type} | {_cell(' '.join([c.description, *extra]).strip())} |")
         lines.append("")
     lines += ["### Views", "", "| view | what |", "|---|---|"]
-    lines += [f"| `{name}` | {_cell(VIEW_DOCS.get(name, ''))} |" for name in VIEWS]
+    lines += [f"| `{name}` | {_cell(TABLE_DESCRIPTIONS.get(name, ''))} |" for name in VIEWS]
     lines += [
         "",
         "### Classes",
