@@ -5,6 +5,7 @@ The server runs on a copy of tests/fixtures/site (exact answers known). Screensh
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from hkgraph.release import make_release
 
 from conftest import FIXTURES, ROOT, free_port
 
@@ -33,6 +36,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copytree(FIXTURES / "site" / "data", root / "data")
     shutil.copytree(ROOT / "schema", root / "schema")
     shutil.copy(ROOT / "metadata.yml", root / "metadata.yml")
+    make_release(root, version="1.0.0", epoch=315532800)  # listed on /-/downloads, served under /downloads/
     port = free_port()
     log = (root / "serve.log").open("wb")
     process = subprocess.Popen(
@@ -65,6 +69,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 # ------------------------------------------------------------------------------------ plain HTTP
+
+
+def test_release_files_are_linked_and_served(server: str) -> None:
+    page = httpx.get(server + "/-/downloads", timeout=10)
+    assert page.status_code == 200
+    assert "Release <strong>1.0.0</strong>" in page.text
+    assert 'href="/downloads/hkgraph-1.0.0.zip"' in page.text
+    archive = httpx.get(server + "/downloads/hkgraph-1.0.0.zip", timeout=10)
+    assert archive.status_code == 200 and archive.content[:2] == b"PK"
+    assert hashlib.sha256(archive.content).hexdigest() in page.text
 
 
 def test_table_json_api(server: str) -> None:

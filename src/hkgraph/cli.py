@@ -243,8 +243,11 @@ def serve(root: Path, host: str, port: int, release_path: Path | None) -> None:
             "--host", host, "--port", str(port)]
     if metadata.exists():
         args += ["--metadata", str(metadata)]
-    if release_path is None and (root / "dist" / "release").is_dir():  # release files under /downloads/
-        args += ["--static", f"downloads:{root / 'dist' / 'release'}"]
+    # The release files, listed on /-/downloads, are served under /downloads/.
+    if release_path is not None:
+        args += ["--static", f"downloads:{dist.parent}"]
+    elif (dist / "release").is_dir():
+        args += ["--static", f"downloads:{dist / 'release'}"]
     click.echo(f"serving {dist / 'hkgraph.db'} at http://{host}:{port}/")
     os.execv(sys.executable, args)
 

@@ -35,6 +35,7 @@ from .. import sparql_protocol as sp
 from ..advise_web import ROUTES as ADVISE_ROUTES
 from ..metadata import DATABASE
 from ..rdf import BASE, PREFIXES
+from ..release import latest_release, release_files, release_version
 from ..sparql_pool import WorkerPool
 from ..sqlite import ENTITY_TABLES, LINK_TABLES
 
@@ -163,7 +164,29 @@ def startup(datasette: Any) -> Any:
 
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
-    return [(rf"^{PATH}$", sparql_view), *ADVISE_ROUTES]
+    return [(rf"^{PATH}$", sparql_view), (r"^/-/downloads$", downloads_view), *ADVISE_ROUTES]
+
+
+DOWNLOADS_URL = "/downloads/"  # where `hkgraph serve` mounts the release files (Datasette --static)
+
+
+def release_folder(datasette: Any) -> Path | None:
+    """The release to offer: the latest under dist/release/ beside the served database, or the release the
+    database was unpacked from (``hkgraph serve --release``)."""
+    db = datasette.databases.get(DATABASE)
+    if db is None or not db.path:
+        return None
+    base = Path(db.path).parent
+    if (base / "release").is_dir():
+        return latest_release(base / "release")
+    return base if (base / "SHA256SUMS").is_file() else None
+
+
+async def downloads_view(datasette: Any, request: Any) -> Response:
+    folder = release_folder(datasette)
+    files = release_files(folder, base_url=datasette.urls.path(DOWNLOADS_URL)) if folder else []
+    context = {"files": files, "version": release_version(folder) if folder else None}
+    return Response.html(await datasette.render_template("downloads.html", context, request=request))
 
 
 @hookimpl
@@ -174,7 +197,8 @@ def skip_csrf(scope: dict[str, Any]) -> bool | None:
 
 @hookimpl
 def menu_links(datasette: Any) -> list[dict[str, str]]:
-    links = [{"href": datasette.urls.path("/-/advise"), "label": "Workflow advisor"}]
+    links = [{"href": datasette.urls.path("/-/advise"), "label": "Workflow advisor"},
+             {"href": datasette.urls.path("/-/downloads"), "label": "Downloads"}]
     if endpoint_for(datasette) is None:
         return links
     return [{"href": datasette.urls.path(PATH), "label": "SPARQL"}, *links]
