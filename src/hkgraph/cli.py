@@ -244,9 +244,7 @@ def serve(root: Path, host: str, port: int, release_path: Path | None) -> None:
     if metadata.exists():
         args += ["--metadata", str(metadata)]
     # The release files, listed on /-/downloads, are served under /downloads/.
-    if release_path is not None:
-        args += ["--static", f"downloads:{dist.parent}"]
-    elif (dist / "release").is_dir():
+    if release_path is None and (dist / "release").is_dir():
         args += ["--static", f"downloads:{dist / 'release'}"]
     click.echo(f"serving {dist / 'hkgraph.db'} at http://{host}:{port}/")
     os.execv(sys.executable, args)

@@ -171,15 +171,12 @@ DOWNLOADS_URL = "/downloads/"  # where `hkgraph serve` mounts the release files 
 
 
 def release_folder(datasette: Any) -> Path | None:
-    """The release to offer: the latest under dist/release/ beside the served database, or the release the
-    database was unpacked from (``hkgraph serve --release``)."""
+    """The release to offer: the latest under dist/release/ beside the served database."""
     db = datasette.databases.get(DATABASE)
     if db is None or not db.path:
         return None
-    base = Path(db.path).parent
-    if (base / "release").is_dir():
-        return latest_release(base / "release")
-    return base if (base / "SHA256SUMS").is_file() else None
+    releases = Path(db.path).parent / "release"
+    return latest_release(releases) if releases.is_dir() else None
 
 
 async def downloads_view(datasette: Any, request: Any) -> Response:
