@@ -53,8 +53,7 @@ def test_every_table_and_column_is_described(site_dist: Path) -> None:
         if entry is None:
             missing.append(f"{table}: no entry")
             continue
-        if entry.get("hidden"):
-            assert "_fts" in table
+        if entry.get("hidden") and "_fts" in table:
             continue
         if not entry.get("description"):
             missing.append(f"{table}: no description")

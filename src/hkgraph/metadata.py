@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .sqlite import ENTITY_TABLES, TABLE_DESCRIPTIONS, column_descriptions
+from .sqlite import ENTITY_TABLES, LINK_TABLES, TABLE_DESCRIPTIONS, column_descriptions
 
 METADATA_FILE = "metadata.yml"
 DATABASE = "hkgraph"
@@ -260,6 +260,11 @@ def _params(sql: str) -> list[str]:
     return seen
 
 
+# Many-to-many tables: their rows show on the pages of what they link, so the table list leaves them out.
+LINK_ONLY_TABLES = {table for table, _c, _o in LINK_TABLES.values()} | {"tip_tags", "concept_broader",
+                                                                          "concept_related"}
+
+
 def build_metadata() -> dict[str, Any]:
     """The whole metadata document, as Datasette reads it."""
     descriptions = column_descriptions()
@@ -280,6 +285,8 @@ def build_metadata() -> dict[str, Any]:
             entry["fts_table"] = f"{table}_fts"
             entry["fts_pk"] = "rowid"
         entry["columns"] = {name: " ".join(text.split()) for name, text in descriptions[table].items()}
+        if table in LINK_ONLY_TABLES:
+            entry["hidden"] = True  # reached from tips and entities; keeps the home page on the main tables
         tables[table] = entry
     for fts in [*ENTITY_TABLES.values(), "tips"]:
         for suffix in ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config"):
