@@ -225,7 +225,15 @@ VIEWS: dict[str, str] = {
     "advice": """
 SELECT settings.id, settings.tip_id, tips.title AS tip_title, settings.parameter_id,
        parameters.name AS parameter, COALESCE(settings.node_id, parameters.node) AS node_id,
-       nodes.name AS node, settings.advice, settings.value, settings."values", settings.min, settings.max, settings.direction,
+       nodes.name AS node, settings.advice,
+       COALESCE(settings.value,
+                (SELECT group_concat(j.value, ', ') FROM json_each(settings."values") AS j),
+                CASE WHEN settings.min IS NOT NULL AND settings.max IS NOT NULL
+                          THEN printf('%g to %g', settings.min, settings.max)
+                     WHEN settings.min IS NOT NULL THEN printf('at least %g', settings.min)
+                     WHEN settings.max IS NOT NULL THEN printf('at most %g', settings.max) END,
+                settings.direction) AS advised,
+       settings.value, settings."values", settings.min, settings.max, settings.direction,
        settings.condition, settings.model_id, settings.hardware_id
 FROM settings
 JOIN tips ON tips.id = settings.tip_id
@@ -356,6 +364,7 @@ def column_descriptions() -> dict[str, dict[str, str]]:
     out["advice"] = {
         **{k: out["settings"][k] for k in ("id", "tip_id", "parameter_id", "advice", "value", "values", "min",
                                            "max", "direction", "condition", "model_id", "hardware_id")},
+        "advised": "What the advice is about, in one text: the value, the values, the range or the direction.",
         "tip_title": _d(m.Tip, "title"),
         "parameter": "The parameter's name as the node shows it.",
         "node_id": "The node the advice is about: the setting's own node, else the parameter's node.",

@@ -450,7 +450,7 @@ async def related(datasette: Any, database: str, table: str, row_id: str) -> lis
             if items:
                 sections.append({"title": field.capitalize(), "items": items})
         advice = await rows(
-            "SELECT parameter_id, parameter, advice, coalesce(value, \"values\", printf('%g..%g', min, max)) AS v, "
+            "SELECT parameter_id, parameter, advice, advised AS v, "
             "condition FROM advice WHERE tip_id = :id ORDER BY id", id=row_id,
         )
         if advice:
@@ -503,7 +503,7 @@ async def related(datasette: Any, database: str, table: str, row_id: str) -> lis
             sections.append({"title": "Tips", "items": [
                 {"text": r["title"], "href": link("tips", r["id"]), "note": r["kind"]} for r in tips]})
         advice = await rows(
-            "SELECT tip_id, parameter, advice, coalesce(value, \"values\", printf('%g..%g', min, max)) AS v, "
+            "SELECT tip_id, parameter, advice, advised AS v, "
             "condition FROM advice WHERE node_id = :id ORDER BY parameter, id", id=row_id,
         )
         if advice:
