@@ -24,9 +24,10 @@ build: install  ## validate data/ and write dist/ (atomic)
 serve: install  ## build if stale and serve the dataset with Datasette on 127.0.0.1:$(PORT)
 	$(BIN)/hkgraph serve --port $(PORT)
 
-lint: install  ## ruff, generated-schema drift, canonical records, data validation
-	$(BIN)/ruff check src tests benchmarks
+lint: install  ## ruff, generated-schema and metadata.yml drift, canonical records, data validation
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/hkgraph schema --check
+	$(BIN)/hkgraph metadata --check
 	$(BIN)/hkgraph fmt --check
 	$(BIN)/hkgraph validate --no-warnings
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # ../shared is beside the project in CI and on developer machines, never in a user's clone.
-SHARED = ROOT.parent / "shared"
+# HKGRAPH_SHARED points elsewhere (e.g. from a git worktree that does not sit beside shared/).
+SHARED = Path(os.environ.get("HKGRAPH_SHARED") or ROOT.parent / "shared")
 SHARED_REASON = "../shared (source pages, reference facts, real workflows) is not present beside this clone"
 
 
@@ -49,6 +51,16 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def site_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/fixtures/site (a small dataset with exact, known answers), built once per session."""
+    from hkgraph.build import build
+
+    out = tmp_path_factory.mktemp("site") / "dist"
+    build(FIXTURES / "site", out)
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, free_port
 from hkgraph.cli import cli
 from oxigraph_server import start_oxigraph, stop
+
+from conftest import ROOT, free_port
 
 DOC = ROOT / "docs" / "query.md"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)

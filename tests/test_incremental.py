@@ -11,13 +11,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from conftest import ROOT
 from hkgraph import shacl
 from hkgraph.build import build
 from hkgraph.buildcache import cache_dir
 from hkgraph.load import load_dataset
 from hkgraph.problems import DataError
 from hkgraph.rdf import to_triples
+
+from conftest import ROOT
 
 
 def _generator():

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import free_port
 from hkgraph import KnowledgeGraph
 from hkgraph.cli import cli
 from hkgraph.query import QueryError
 from hkgraph.remote import EndpointError
 from oxigraph_server import start_oxigraph, stop
+
+from conftest import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -392,6 +392,10 @@ def _stage(hook: Callable[[str, Path], None] | None, stage: str, tmp: Path) -> N
         hook(stage, tmp)
 
 
+# Folders other commands write into the output folder; a rebuild carries them over.
+KEEP = ("release",)
+
+
 def _swap(new: Path, out_dir: Path) -> None:
     """Replace ``out_dir`` with ``new``; the old one is removed only once the new one is in place."""
     old = None
@@ -400,6 +404,9 @@ def _swap(new: Path, out_dir: Path) -> None:
         out_dir.rename(old)
     new.rename(out_dir)
     if old is not None:
+        for name in KEEP:
+            if (old / name).exists() and not (out_dir / name).exists():
+                (old / name).rename(out_dir / name)
         shutil.rmtree(old, ignore_errors=True)
 
 

@@ -102,8 +102,8 @@ def check_settings(dataset: Dataset) -> Iterator[Problem]:
     for ident, tip in dataset.tips.items():
         for i, setting in enumerate(tip.settings):
             base = ("settings", i)
-            if setting.value is None and not setting.values and setting.range is None:
-                yield dataset.problem_at("tip", ident, base, "a setting needs a value, values or a range")
+            if setting.value is None and not setting.values and setting.range is None and setting.direction is None:
+                yield dataset.problem_at("tip", ident, base, "a setting needs a value, values, a range or a direction")
             if setting.value is not None and setting.values:
                 yield dataset.problem_at("tip", ident, (*base, "values"), "give either value or values, not both")
             given = [((*base, "value"), setting.value)] if setting.value is not None else []

@@ -145,6 +145,20 @@ def schema(root: Path, check: bool) -> None:
         click.echo(f"wrote {path}")
 
 
+@cli.command()
+@_root_option
+@click.option("--check", is_flag=True, help="Only report drift; exit 1 if metadata.yml differs.")
+def metadata(root: Path, check: bool) -> None:
+    """Write metadata.yml for Datasette (descriptions, facets, canned queries) from the models."""
+    from .metadata import METADATA_FILE, metadata_drifted, write_metadata
+
+    if check:
+        if metadata_drifted(root):
+            raise click.ClickException(f"{METADATA_FILE} is out of date: run `hkgraph metadata` to regenerate it")
+        return
+    click.echo(f"wrote {write_metadata(root)}")
+
+
 @cli.group()
 def query() -> None:
     """Ask the built dataset a SQL or SPARQL question."""
@@ -300,20 +314,120 @@ def coverage(page: Path, page_name: str | None, minimum: float | None, root: Pat
 @_root_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
-def serve(root: Path, host: str, port: int) -> None:
+@click.option("--release", "release_path", type=click.Path(exists=True, path_type=Path),
+              help="Serve a downloaded release (.zip, .tar.gz or folder) instead of building data/.")
+def serve(root: Path, host: str, port: int, release_path: Path | None) -> None:
     """Build if stale, then serve dist/hkgraph.db with Datasette (immutable mode, metadata.yml)."""
     import os
 
     from .build import ensure_built
 
     root = root.resolve()
-    dist = ensure_built(root)
+    metadata = root / "metadata.yml"
+    if release_path is not None:
+        from .release import ReleaseError, open_release
+
+        try:
+            dist = open_release(release_path)
+        except ReleaseError as exc:
+            raise click.ClickException(str(exc))
+        if (dist / "metadata.yml").exists():
+            metadata = dist / "metadata.yml"
+    else:
+        dist = ensure_built(root)
     args = [sys.executable, "-m", "datasette", "serve", "-i", str(dist / "hkgraph.db"),
             "--host", host, "--port", str(port)]
-    if (root / "metadata.yml").exists():
-        args += ["--metadata", str(root / "metadata.yml")]
+    if metadata.exists():
+        args += ["--metadata", str(metadata)]
+    # The release files, listed on /-/downloads, are served under /downloads/.
+    if release_path is None and (dist / "release").is_dir():
+        args += ["--static", f"downloads:{dist / 'release'}"]
     click.echo(f"serving {dist / 'hkgraph.db'} at http://{host}:{port}/")
     os.execv(sys.executable, args)
+
+
+@cli.command()
+@click.argument("workflow", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for a person, json for tools.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A built hkgraph.db to take the advice from (default: build data/ under --root when stale).")
+@click.option("--max-bytes", type=int, default=32 * 1024 * 1024, show_default=True,
+              help="Refuse workflow files larger than this.")
+@_root_option
+def advise(workflow: Path, fmt: str, db: Path | None, max_bytes: int, root: Path) -> None:
+    """What the graph knows about a ComfyUI workflow: its nodes, values, models and what they imply."""
+    import json
+
+    from .advise import AdviseError, advise_file, render_text
+    from .problems import DataError
+    from .workflow import WorkflowError
+
+    try:
+        if db is None:
+            from .build import ensure_built
+
+            db = ensure_built(root) / "hkgraph.db"
+        report = advise_file(workflow, db, max_bytes=max_bytes)
+    except (WorkflowError, AdviseError) as exc:
+        raise click.ClickException(str(exc))
+    except DataError as exc:
+        raise click.ClickException(f"the data under {root} does not build: {len(exc.problems)} problem(s); "
+                                   "run `hkgraph validate`")
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if fmt == "json" else render_text(report))
+
+
+@cli.command()
+@_root_option
+@click.option("--version", "version", help="The release's version, X.Y.Z (default: the lowest data SemVer allows).")
+@click.option("--previous", type=click.Path(exists=True, path_type=Path),
+              help="The release to compare with (folder or archive; default: the latest in --out).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where releases are written  [default: ROOT/dist/release]")
+@click.option("--force", is_flag=True, help="Replace an existing release of the same version.")
+def release(root: Path, version: str | None, previous: Path | None, out: Path | None, force: bool) -> None:
+    """Write a versioned, checksummed release: dist/release/hkgraph-X.Y.Z/, .zip and .tar.gz."""
+    from .build import ShaclError
+    from .changes import VersionError
+    from .problems import DataError
+    from .release import ReleaseError, make_release
+
+    try:
+        result = make_release(root, version=version, previous=previous, out_dir=out, force=force)
+    except DataError as exc:
+        errors = [p for p in exc.problems if p.severity == "error"]
+        for p in errors:
+            click.echo(str(p), err=True)
+        raise click.ClickException(f"release refused: `hkgraph validate` reports {len(errors)} error(s)")
+    except (ReleaseError, VersionError, ShaclError) as exc:
+        raise click.ClickException(f"release refused: {exc}")
+    level = result.changes.level
+    since = (f" (since {result.previous}: {'no data changes' if level == 'none' else level + ' change'})"
+             if result.previous else " (first release)")
+    here = Path.cwd()
+    click.echo(f"release {result.version}{since}: {_shown(result.folder, here)} ({len(result.files)} files)")
+    for archive in result.archives:
+        click.echo(f"  {_shown(archive, here)} ({archive.stat().st_size:,} bytes)")
+
+
+def _shown(path: Path, here: Path) -> Path:
+    """``path`` relative to ``here`` when it lies inside it."""
+    return path.relative_to(here) if path.is_relative_to(here) else path
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def verify(path: Path) -> None:
+    """Check a release folder or archive against its SHA256SUMS and datapackage.json."""
+    from .release import verify_release
+
+    result = verify_release(path)
+    for problem in result.problems:
+        click.echo(problem, err=True)
+    if not result.ok:
+        click.echo(f"{path}: {len(result.problems)} problem(s)", err=True)
+        sys.exit(1)
+    click.echo(f"{path}: release {result.version}, {result.files} files, checksums and data package match")
 
 
 if __name__ == "__main__":  # pragma: no cover

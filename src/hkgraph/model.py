@@ -73,6 +73,7 @@ Tag = Literal[
 TAGS: tuple[str, ...] = Tag.__args__  # type: ignore[attr-defined]
 
 Advice = Literal["prefer", "avoid", "default", "use-when", "required"]
+Direction = Literal["higher", "lower", "maximum", "minimum"]
 RelationType = Literal["supersedes", "contradicts", "see-also", "refines"]
 Certainty = Literal["asserted", "uncertain", "disputed"]
 
@@ -154,6 +155,14 @@ class Setting(Strict):
         json_schema_extra={"rdf": "hkv:value"},
     )
     range: Range | None = Field(default=None, description="A numeric range of advised values.")
+    direction: Direction | None = Field(
+        default=None,
+        description=(
+            "Which way to move the parameter where the advice names no value: higher, lower, "
+            "maximum (as high as it goes), minimum (as low as it goes)."
+        ),
+        json_schema_extra={"rdf": "hkv:direction"},
+    )
     advice: Advice = Field(
         description=(
             "prefer: use this; avoid: do not use this; default: the value to start from; "

@@ -182,11 +182,16 @@ def _datatype(annotation: Any) -> str:
 def shape_triples() -> list[Triple]:
     t: list[Triple] = []
     a = nn("rdf:type")
-    counter = 0
     for kind, models in CLASS_MODELS.items():
         cls = CLASSES[kind][0]
         shape = nn(f"hkv:{cls.split(':')[1]}Shape")
         t += [Triple(shape, a, nn("sh:NodeShape")), Triple(shape, nn("sh:targetClass"), nn(cls))]
+        # A predicate that some list field of the class writes may repeat.
+        repeatable = {
+            (info.json_schema_extra or {}).get("rdf")  # type: ignore[union-attr]
+            for model_cls in models for info in model_cls.model_fields.values()
+            if typing.get_origin(info.annotation) is list and isinstance(info.json_schema_extra, dict)
+        }
         for model_cls in models:
             # a predicate two fields share (a setting's `value` and `values`) may repeat
             curies = [e.get("rdf") for e in (f.json_schema_extra for f in model_cls.model_fields.values())
@@ -197,11 +202,10 @@ def shape_triples() -> list[Triple]:
                 curie = extra.get("rdf")
                 if not curie:
                     continue
-                counter += 1
                 ps = ox.NamedNode(f"{VOCAB}{cls.split(':')[1]}Shape-{name}")
                 t += [Triple(shape, nn("sh:property"), ps), Triple(ps, nn("sh:path"), nn(str(curie))),
                       Triple(ps, nn("sh:name"), literal(name))]
-                is_list = typing.get_origin(info.annotation) is list
+                is_list = typing.get_origin(info.annotation) is list or curie in repeatable
                 if info.is_required():
                     t.append(Triple(ps, nn("sh:minCount"), literal(1)))
                 if not is_list and curie not in shared:

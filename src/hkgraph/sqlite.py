@@ -183,7 +183,7 @@ def _write_tips(db: sqlite_utils.Database, dataset: Dataset) -> None:
     db["settings"].create(  # type: ignore[union-attr]
         {
             "id": str, "tip_id": str, "parameter_id": str, "value": str, "values": str, "min": float,
-            "max": float, "advice": str, "condition": str, "node_id": str, "model_id": str, "hardware_id": str,
+            "max": float, "direction": str, "advice": str, "condition": str, "node_id": str, "model_id": str, "hardware_id": str,
         },
         pk="id",
         foreign_keys=[
@@ -195,7 +195,7 @@ def _write_tips(db: sqlite_utils.Database, dataset: Dataset) -> None:
         {
             "id": f"{t.id}-{i}", "tip_id": t.id, "parameter_id": s.parameter, "value": s.value,
             "values": _cell(list(s.values)), "min": s.range.min if s.range else None,
-            "max": s.range.max if s.range else None, "advice": s.advice, "condition": s.condition,
+            "max": s.range.max if s.range else None, "direction": s.direction, "advice": s.advice, "condition": s.condition,
             "node_id": s.node, "model_id": s.model, "hardware_id": s.hardware,
         }
         for t in tips for i, s in enumerate(t.settings, 1)
@@ -229,7 +229,15 @@ VIEWS: dict[str, str] = {
     "advice": """
 SELECT settings.id, settings.tip_id, tips.title AS tip_title, settings.parameter_id,
        parameters.name AS parameter, COALESCE(settings.node_id, parameters.node) AS node_id,
-       nodes.name AS node, settings.advice, settings.value, settings."values", settings.min, settings.max,
+       nodes.name AS node, settings.advice,
+       COALESCE(settings.value,
+                (SELECT group_concat(j.value, ', ') FROM json_each(settings."values") AS j),
+                CASE WHEN settings.min IS NOT NULL AND settings.max IS NOT NULL
+                          THEN printf('%g to %g', settings.min, settings.max)
+                     WHEN settings.min IS NOT NULL THEN printf('at least %g', settings.min)
+                     WHEN settings.max IS NOT NULL THEN printf('at most %g', settings.max) END,
+                settings.direction) AS advised,
+       settings.value, settings."values", settings.min, settings.max, settings.direction,
        settings.condition, settings.model_id, settings.hardware_id
 FROM settings
 JOIN tips ON tips.id = settings.tip_id
@@ -248,8 +256,8 @@ def _write_views(db: sqlite_utils.Database) -> None:
         db.create_view(name, sql.strip())
 
 
-def column_descriptions() -> dict[str, dict[str, str]]:
-    """table → column → description, from the pydantic field descriptions."""
+def _field_columns() -> dict[str, dict[str, str]]:
+    """Entity tables and tips: column → the pydantic field description."""
     out: dict[str, dict[str, str]] = {}
     for kind, table in ENTITY_TABLES.items():
         model_cls = m.ENTITY_KINDS[kind]
@@ -266,4 +274,114 @@ def column_descriptions() -> dict[str, dict[str, str]]:
         "quotes_text": "The text of the tip's quotes, one per line (for full-text search).",
         "source_url": "The published address of the source page.",
     }
+    return out
+
+
+# Descriptions of every table, view and column (Datasette metadata and release data dictionary).
+TABLE_DESCRIPTIONS: dict[str, str] = {
+    "tips": m.Tip.__doc__ or "",
+    **{table: m.ENTITY_KINDS[kind].__doc__ or "" for kind, table in ENTITY_TABLES.items()},
+    "model_files": m.ModelFile.__doc__ or "",
+    "concept_broader": "Concepts and their more general concepts (SKOS broader).",
+    "concept_related": "Pairs of related concepts (SKOS related).",
+    "parameter_values": (
+        "Every value of a parameter the data names: the allowed values of closed lists (with their "
+        "position) and the values tips and settings talk about."
+    ),
+    **{table: f"Links from tips to the {other} they name ({field})." for field, (table, _c, other)
+       in LINK_TABLES.items()},
+    "tip_tags": "The user concerns each tip speaks to, one row per tip and tag.",
+    "quotes": m.Quote.__doc__ or "",
+    "settings": m.Setting.__doc__ or "",
+    "relations": m.Relation.__doc__ or "",
+    "tip_links": "Every typed link of every tip in one list (a view over the tip_* tables).",
+    "entities": "Every entity of the vocabulary in one list, whatever its kind (a view).",
+    "advice": "Settings with their tip, parameter and node names resolved (a view).",
+    "node_overview": "Nodes with their pack and the number of tips and parameters about them (a view).",
+}
+
+
+def _d(cls: type[BaseModel], name: str) -> str:
+    return cls.model_fields[name].description or ""
+
+
+def column_descriptions() -> dict[str, dict[str, str]]:
+    """table or view → column → description, for every table and view hkgraph.db holds."""
+    out = _field_columns()
+    tip = "The tip (a tip id)."
+    out["model_files"] = {
+        "id": "`<model id>/<file name>`.",
+        "model_id": "The model the file belongs to (a model id).",
+        **{n: _d(m.ModelFile, n) for n in ("name", "precision", "url")},
+    }
+    for rel in ("broader", "related"):
+        out[f"concept_{rel}"] = {"concept_id": "The concept (a concept id).", f"{rel}_id": _d(m.Concept, rel)}
+    out["parameter_values"] = {
+        "id": "`<parameter id>=<value>`, the form tips use in `values`.",
+        "parameter_id": "The parameter (a parameter id).",
+        "value": "The value, spelled as the node shows it.",
+        "position": "Its position in the parameter's closed list of values (from 0); empty when not on one.",
+        "allowed": "1 when the value is on the parameter's closed list, 0 when only tips name it.",
+    }
+    for field, (table, column, _other) in LINK_TABLES.items():
+        out[table] = {"tip_id": tip, column: _d(m.Tip, field)}
+    out["tip_tags"] = {"tip_id": tip, "tag": _d(m.Tip, "tags")}
+    out["quotes"] = {
+        "id": "`<tip id>-<position>`.",
+        "tip_id": tip,
+        "position": "Order of the quote within its tip, from 1.",
+        "person_id": _d(m.Quote, "person"),
+        "text": _d(m.Quote, "text"),
+    }
+    out["settings"] = {
+        "id": "`<tip id>-<position>`.",
+        "tip_id": "The tip the advice comes from (a tip id).",
+        "parameter_id": _d(m.Setting, "parameter"),
+        "value": _d(m.Setting, "value"),
+        "values": _d(m.Setting, "values") + " Stored as a JSON list.",
+        "min": _d(m.Range, "min"),
+        "max": _d(m.Range, "max"),
+        "direction": _d(m.Setting, "direction"),
+        "advice": _d(m.Setting, "advice"),
+        "condition": _d(m.Setting, "condition"),
+        "node_id": _d(m.Setting, "node"),
+        "model_id": _d(m.Setting, "model"),
+        "hardware_id": _d(m.Setting, "hardware"),
+    }
+    out["relations"] = {
+        "tip_id": "The tip the relation starts from (a tip id).",
+        "type": _d(m.Relation, "type"),
+        "other_tip_id": _d(m.Relation, "tip"),
+    }
+    out["tip_links"] = {
+        "tip_id": tip,
+        "link": "Which typed link: " + ", ".join(LINK_TABLES) + ".",
+        "entity_id": "The linked entity's id (a parameter value's id is `<parameter id>=<value>`).",
+    }
+    out["entities"] = {
+        "kind": "The entity's kind: " + ", ".join(ENTITY_TABLES) + ".",
+        "id": _d(m.Entity, "id"),
+        "name": _d(m.Entity, "name"),
+        "aliases": _d(m.Entity, "aliases") + " Stored as a JSON list.",
+        "description": _d(m.Entity, "description"),
+    }
+    out["advice"] = {
+        **{k: out["settings"][k] for k in ("id", "tip_id", "parameter_id", "advice", "value", "values", "min",
+                                           "max", "direction", "condition", "model_id", "hardware_id")},
+        "advised": "What the advice is about, in one text: the value, the values, the range or the direction.",
+        "tip_title": _d(m.Tip, "title"),
+        "parameter": "The parameter's name as the node shows it.",
+        "node_id": "The node the advice is about: the setting's own node, else the parameter's node.",
+        "node": "That node's display name.",
+    }
+    out["node_overview"] = {
+        **{k: out["nodes"][k] for k in ("id", "name", "class_name", "repo")},
+        "repo_name": "The name of the repository that provides the node.",
+        "tips": "How many tips name the node.",
+        "parameters": "How many parameters the node has in the data.",
+    }
+    for columns in out.values():
+        for name in [n for n in columns if n in ("aliases", "urls", "handles", "inputs", "allowed_values", "tags")]:
+            if "JSON list" not in columns[name]:
+                columns[name] += " Stored as a JSON list."
     return out

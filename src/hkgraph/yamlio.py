@@ -118,8 +118,22 @@ def parse_yaml(raw: bytes) -> Located:
     if node is None:
         out.problems.append(YamlProblem(1, 1, (), "the file is empty"))
         return out
-    out.data = _Builder(loader, out).build(node, (), 0)
+    builder = _Builder(loader, out)
+    out.data = builder.build(node, (), 0)
+    if builder.alias_paths:
+        _report_aliases(text, builder.alias_paths, out)
     return out
+
+
+def _report_aliases(text: str, paths: list[FieldPath], out: Located) -> None:
+    """Report each alias at its own position: the composed tree only knows where the anchor stands.
+
+    The builder meets aliases in document order, as the parser emits AliasEvents, so the two lists pair up.
+    """
+    marks = [e.start_mark for e in yaml.parse(text, Loader=_Loader) if isinstance(e, yaml.AliasEvent)]
+    for path, mark in zip(paths, marks, strict=False):
+        line, col = _pos(mark)
+        out.problems.append(YamlProblem(line, col, path, "YAML aliases (*name) are not allowed; write the value out"))
 
 
 class _Builder:
@@ -127,6 +141,7 @@ class _Builder:
         self.loader = loader
         self.out = out
         self.seen: set[int] = set()
+        self.alias_paths: list[FieldPath] = []
 
     def problem(self, node: Any, path: FieldPath, message: str) -> None:
         line, col = _pos(node.start_mark)
@@ -135,7 +150,7 @@ class _Builder:
     def build(self, node: Any, path: FieldPath, depth: int) -> Any:
         self.out.values[path] = _pos(node.start_mark)
         if id(node) in self.seen:
-            self.problem(node, path, "YAML aliases (*name) are not allowed; write the value out")
+            self.alias_paths.append(path)  # reported with the alias's own position afterwards
             return None
         self.seen.add(id(node))
         if node.tag not in _STANDARD_TAGS:

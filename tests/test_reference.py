@@ -1,0 +1,65 @@
+"""Names in the vocabulary agree with the facts read off the node packs (../shared/reference/)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from conftest import shared_path
+
+PACK_URLS = {
+    "comfyui": "https://github.com/comfyanonymous/ComfyUI",
+    "comfyui-wanvideowrapper": "https://github.com/kijai/ComfyUI-WanVideoWrapper",
+    "comfyui-kjnodes": "https://github.com/kijai/ComfyUI-KJNodes",
+}
+
+
+@pytest.fixture(scope="module")
+def display_names():
+    path = shared_path("reference", "node-display-names.tsv")
+    with path.open() as f:
+        return {row["class_name"]: row for row in csv.DictReader(f, delimiter="\t")}
+
+
+@pytest.fixture(scope="module")
+def node_map():
+    path = shared_path("reference", "comfyui-manager", "extension-node-map.json")
+    return {url: set(entry[0]) for url, entry in json.loads(path.read_text()).items()}
+
+
+def test_kijai_nodes_match_the_packs_own_names(dataset, display_names):
+    wrong = []
+    for node in dataset.entities["node"].values():
+        if node.repo in ("comfyui-wanvideowrapper", "comfyui-kjnodes"):
+            row = display_names.get(node.class_name)
+            if row is None or row["display_name"] != node.name:
+                wrong.append((node.id, node.class_name, node.name, row and row["display_name"]))
+    assert wrong == []
+
+
+def test_every_node_class_exists_in_its_pack(dataset, node_map):
+    missing = []
+    for node in dataset.entities["node"].values():
+        repo = dataset.entities["repo"][node.repo]
+        url = PACK_URLS.get(node.repo, repo.url)
+        if node.class_name not in node_map.get(url, set()):
+            missing.append((node.id, node.class_name, url))
+    assert missing == []
+
+
+def test_wanvideo_parameters_match_the_reference(dataset):
+    path = shared_path("reference", "wanvideo-params.tsv")
+    with path.open() as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t") if "088128b22424" in r["source"]]
+    by_class = {n.class_name: n.id for n in dataset.entities["node"].values()}
+    params = dataset.entities["parameter"]
+    for row in rows:
+        pid = f"{by_class[row['node_class']]}-{row['parameter'].replace('_', '-')}"
+        assert pid in params, pid
+        p = params[pid]
+        assert p.name == row["parameter"] and p.type == row["type"]
+        if row["type"] == "COMBO" and not row["allowed_values"].startswith("files from"):
+            assert p.allowed_values == row["allowed_values"].split("|"), pid
+        assert (p.default or "") == row["default"], pid
