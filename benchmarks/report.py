@@ -184,7 +184,7 @@ NOTES = """## How the build gets there (and what it chose)
 
 - **Parsing** uses libyaml's C parser (`CSafeLoader`) to compose, keeping line numbers; files are parsed and
   validated by one process per core (fork), the garbage collector is paused for the whole build.
-- **Cache** (`.dist-cache/state.sqlite` beside `dist/`): every record file's validated record keyed by path, size
+- **Cache** (`.cache/hkgraph-dist/` beside `dist/`): every record file's validated record keyed by path, size
   and modification time, and the byte layout of the RDF files. A rebuild parses only changed files, re-renders
   only the RDF subjects the changed records write about (copying every other block of the previous files with
   `copy_file_range`), patches a copy of the previous pyoxigraph store with the triples that went and came, and

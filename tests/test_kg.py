@@ -265,3 +265,13 @@ def test_real_data_names_resolve(built_dist):
         assert quantization.allowed_values[0] == "disabled"
         for tip in kg.tips(node="WanVideo VAE Loader"):
             assert "wanvideo-vae-loader" in tip.nodes
+
+
+def test_real_data_reads_back_from_the_graph(built_dist, dataset):
+    with KnowledgeGraph.open(built_dist) as kg:
+        tips = kg.tips()
+        assert ids(tips) == sorted(dataset.tips)
+        for tip in tips:
+            assert normalised(tip) == normalised(dataset.tips[tip.id]), tip.id
+        advice = kg.settings()
+        assert len(advice) == sum(len(t.settings) for t in dataset.tips.values())

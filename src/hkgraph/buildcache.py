@@ -1,6 +1,6 @@
 """What a build remembers for the next one, and loading records fast.
 
-The state lives beside the output folder, in ``.<out>-cache/state.sqlite`` (``dist/`` → ``.dist-cache/``),
+The state lives beside the output folder, in ``.cache/hkgraph-<out>/`` (``dist/`` → ``.cache/hkgraph-dist/``),
 and holds:
 
 - every record file's validated record (or its problems), keyed by path, size and modification time,
@@ -61,7 +61,7 @@ class BuildState:
 
 
 def cache_dir(out_dir: Path) -> Path:
-    return out_dir.parent / f".{out_dir.name}-cache"
+    return out_dir.parent / ".cache" / f"hkgraph-{out_dir.name}"
 
 
 def code_fingerprint(root: Path) -> str:

@@ -106,7 +106,7 @@ def fmt(root: Path, check: bool) -> None:
 @_root_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True)
 @click.option("--shacl/--no-shacl", default=True, show_default=True, help="Check the graph against the SHACL shapes.")
-@click.option("--full", is_flag=True, help="Ignore the build cache (.<out>-cache/) and build everything anew.")
+@click.option("--full", is_flag=True, help="Ignore the build cache (.cache/hkgraph-<out>/) and build everything anew.")
 def build(root: Path, out: Path, shacl: bool, full: bool) -> None:
     """Validate data/ and write hkgraph.db, .ttl, .nt and .jsonld into --out (atomically)."""
     from .build import ShaclError

@@ -77,6 +77,7 @@ class SettingAdvice:
     values: tuple[str, ...] = ()
     min: float | None = None
     max: float | None = None
+    direction: str | None = None
     condition: str | None = None
     node: str | None = None
     node_name: str | None = None
@@ -545,6 +546,8 @@ def setting_row(advice: SettingAdvice) -> dict[str, Any]:
         value = advice.value
     elif advice.values:
         value = _joined(advice.values)
+    elif advice.direction and advice.min is None and advice.max is None:
+        value = advice.direction
     else:
         value = f"{'' if advice.min is None else f'{advice.min:g}'}..{'' if advice.max is None else f'{advice.max:g}'}"
     return {
@@ -703,7 +706,7 @@ def _settings_from_rows(
             parameter=record.parameter, parameter_name=names.get(("parameter", record.parameter), record.parameter),
             advice=record.advice, value=record.value, values=tuple(record.values),
             min=record.range.min if record.range else None, max=record.range.max if record.range else None,
-            condition=record.condition, node=node, node_name=names.get(("node", node)) if node else None,
+            direction=record.direction, condition=record.condition, node=node, node_name=names.get(("node", node)) if node else None,
             model=record.model, hardware=record.hardware,
         ))
     return sorted(out, key=lambda s: (s.parameter, s.tip, _position(s.id)))

@@ -193,10 +193,6 @@ def shape_triples() -> list[Triple]:
             if typing.get_origin(info.annotation) is list and isinstance(info.json_schema_extra, dict)
         }
         for model_cls in models:
-            # a predicate two fields share (a setting's `value` and `values`) may repeat
-            curies = [e.get("rdf") for e in (f.json_schema_extra for f in model_cls.model_fields.values())
-                      if isinstance(e, dict)]
-            shared = {c for c in curies if c and curies.count(c) > 1}
             for name, info in model_cls.model_fields.items():
                 extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
                 curie = extra.get("rdf")
@@ -208,7 +204,7 @@ def shape_triples() -> list[Triple]:
                 is_list = typing.get_origin(info.annotation) is list or curie in repeatable
                 if info.is_required():
                     t.append(Triple(ps, nn("sh:minCount"), literal(1)))
-                if not is_list and curie not in shared:
+                if not is_list:
                     t.append(Triple(ps, nn("sh:maxCount"), literal(1)))
                 ref_kind = extra.get("ref")
                 if ref_kind:
