@@ -34,3 +34,18 @@ def test_the_query_commands_answer():
         result = CliRunner().invoke(cli, [*args[1:], "--root", str(ROOT), "--format", "json"])
         assert result.exit_code == 0, result.output
         assert result.output.strip() not in ("[]", ""), block
+
+
+def test_the_python_example_runs(tmp_path, monkeypatch):
+    import shutil
+
+    (code,) = blocks("python")
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.copytree(ROOT / "schema", tmp_path / "schema")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own example
+    kg = namespace["kg"]
+    assert kg.entity("quanatization").id == "wanvideo-model-loader-quantization"
+    assert len(kg.sparql("SELECT ?n WHERE { ?n hkv:providedBy repo:comfyui-kjnodes } LIMIT 3")) == 3
+    assert any(t.id for t in kg.tips(node="WanVideo Model Loader", tag="vram"))
