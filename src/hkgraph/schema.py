@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -113,16 +114,20 @@ def _properties() -> dict[str, dict[str, Any]]:
     """hkv predicate → {label, comment, domains, range kind, datatype, choices} from the models."""
     props: dict[str, dict[str, Any]] = {}
     for kind, models in CLASS_MODELS.items():
-        for model_cls in models:
-            for name, info in model_cls.model_fields.items():
-                extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-                curie = extra.get("rdf")
-                if not curie:
-                    continue
-                entry = props.setdefault(str(curie), {"label": name.replace("_", " "), "comment": info.description,
-                                                      "domains": set(), "ref": extra.get("ref"), "field": info})
-                entry["domains"].add(kind)
+        for name, info, curie, extra in _rdf_fields(models):
+            entry = props.setdefault(curie, {"label": name.replace("_", " "), "comment": info.description,
+                                             "domains": set(), "ref": extra.get("ref"), "field": info})
+            entry["domains"].add(kind)
     return props
+
+
+def _rdf_fields(models: tuple[type[BaseModel], ...]) -> Iterator[tuple[str, Any, str, dict[str, Any]]]:
+    """(field name, field info, predicate CURIE, extra metadata) for the fields the models write to RDF."""
+    for model_cls in models:
+        for name, info in model_cls.model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            if extra.get("rdf"):
+                yield name, info, str(extra["rdf"]), extra
 
 
 def vocabulary_triples() -> list[Triple]:
@@ -187,34 +192,25 @@ def shape_triples() -> list[Triple]:
         shape = nn(f"hkv:{cls.split(':')[1]}Shape")
         t += [Triple(shape, a, nn("sh:NodeShape")), Triple(shape, nn("sh:targetClass"), nn(cls))]
         # A predicate that some list field of the class writes may repeat.
-        repeatable = {
-            (info.json_schema_extra or {}).get("rdf")  # type: ignore[union-attr]
-            for model_cls in models for info in model_cls.model_fields.values()
-            if typing.get_origin(info.annotation) is list and isinstance(info.json_schema_extra, dict)
-        }
-        for model_cls in models:
-            for name, info in model_cls.model_fields.items():
-                extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-                curie = extra.get("rdf")
-                if not curie:
-                    continue
-                ps = ox.NamedNode(f"{VOCAB}{cls.split(':')[1]}Shape-{name}")
-                t += [Triple(shape, nn("sh:property"), ps), Triple(ps, nn("sh:path"), nn(str(curie))),
-                      Triple(ps, nn("sh:name"), literal(name))]
-                is_list = typing.get_origin(info.annotation) is list or curie in repeatable
-                if info.is_required():
-                    t.append(Triple(ps, nn("sh:minCount"), literal(1)))
-                if not is_list:
-                    t.append(Triple(ps, nn("sh:maxCount"), literal(1)))
-                ref_kind = extra.get("ref")
-                if ref_kind:
-                    t.append(Triple(ps, nn("sh:class"), nn(CLASSES[str(ref_kind)][0])))
-                    continue
-                t.append(Triple(ps, nn("sh:datatype"), nn(_datatype(info.annotation))))
-                choices = _literal_choices(info.annotation)
-                if choices:
-                    head = _rdf_list(t, ps, choices)
-                    t.append(Triple(ps, nn("sh:in"), head))
+        repeatable = {curie for _n, info, curie, _e in _rdf_fields(models) if typing.get_origin(info.annotation) is list}
+        for name, info, curie, extra in _rdf_fields(models):
+            ps = ox.NamedNode(f"{VOCAB}{cls.split(':')[1]}Shape-{name}")
+            t += [Triple(shape, nn("sh:property"), ps), Triple(ps, nn("sh:path"), nn(curie)),
+                  Triple(ps, nn("sh:name"), literal(name))]
+            is_list = typing.get_origin(info.annotation) is list or curie in repeatable
+            if info.is_required():
+                t.append(Triple(ps, nn("sh:minCount"), literal(1)))
+            if not is_list:
+                t.append(Triple(ps, nn("sh:maxCount"), literal(1)))
+            ref_kind = extra.get("ref")
+            if ref_kind:
+                t.append(Triple(ps, nn("sh:class"), nn(CLASSES[str(ref_kind)][0])))
+                continue
+            t.append(Triple(ps, nn("sh:datatype"), nn(_datatype(info.annotation))))
+            choices = _literal_choices(info.annotation)
+            if choices:
+                head = _rdf_list(t, ps, choices)
+                t.append(Triple(ps, nn("sh:in"), head))
     # A value resource belongs to exactly one parameter.
     shape = nn("hkv:ParameterValueShape")
     ps = ox.NamedNode(f"{VOCAB}ParameterValueShape-ofParameter")
