@@ -169,9 +169,12 @@ def _write_tips(db: sqlite_utils.Database, dataset: Dataset) -> None:
         db[table].insert_all(  # type: ignore[union-attr]
             ({"tip_id": t.id, column: target} for t in tips for target in getattr(t, field)), batch_size=5000
         )
+        # The primary key serves "what does this tip link"; this index serves "which tips link this entity".
+        db[table].create_index([column, "tip_id"])  # type: ignore[union-attr]
     db["tip_tags"].create({"tip_id": str, "tag": str}, pk=("tip_id", "tag"),  # type: ignore[union-attr]
                           foreign_keys=[("tip_id", "tips", "id")])
     db["tip_tags"].insert_all({"tip_id": t.id, "tag": tag} for t in tips for tag in t.tags)  # type: ignore[union-attr]
+    db["tip_tags"].create_index(["tag", "tip_id"])  # type: ignore[union-attr]
     db["quotes"].create(  # type: ignore[union-attr]
         {"id": str, "tip_id": str, "position": int, "person_id": str, "text": str},
         pk="id", foreign_keys=[("tip_id", "tips", "id"), ("person_id", "people", "id")],
