@@ -83,19 +83,22 @@ def child_rebuilds(root: str, out: str, repeat: str) -> dict[str, Any]:
 
     entries = sorted((Path(root) / "data" / "entries").iterdir())
     tip = entries[len(entries) // 2]
+    original = tip.read_text(encoding="utf-8")
     walls, runs = [], []
-    for i in range(int(repeat)):
-        text = tip.read_text(encoding="utf-8")
-        tip.write_text(text.replace("title: ", f"title: edit{i} ", 1), encoding="utf-8")
-        t = time.perf_counter()
-        result = build(root, out)
-        walls.append(time.perf_counter() - t)
-        runs.append({"incremental": result.incremental, "parsed": result.parsed, "timings": result.timings})
-    noop = []
-    for _ in range(3):
-        t = time.perf_counter()
-        build(root, out)
-        noop.append(time.perf_counter() - t)
+    try:
+        for i in range(int(repeat)):
+            tip.write_text(original.replace("title: ", f"title: edit{i} ", 1), encoding="utf-8")
+            t = time.perf_counter()
+            result = build(root, out)
+            walls.append(time.perf_counter() - t)
+            runs.append({"incremental": result.incremental, "parsed": result.parsed, "timings": result.timings})
+        noop = []
+        for _ in range(3):
+            t = time.perf_counter()
+            build(root, out)
+            noop.append(time.perf_counter() - t)
+    finally:
+        tip.write_text(original, encoding="utf-8")  # the data set stays as generated
     return {"walls": walls, "runs": runs, "noop": noop, "tip": tip.name}
 
 
