@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
+import pytest_asyncio
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -51,6 +53,26 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def make_datasette(db: Path, **plugin: Any) -> Any:
+    """Datasette on ``db`` with the project's metadata.yml, the hkgraph plugin settings overridden by ``plugin``."""
+    import yaml
+    from datasette.app import Datasette
+
+    from hkgraph.metadata import METADATA_FILE
+
+    metadata = yaml.safe_load((ROOT / METADATA_FILE).read_text())
+    metadata["plugins"]["hkgraph"].update(plugin)
+    return Datasette(immutables=[str(db)], metadata=metadata)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def ds(site_dist: Path) -> Any:
+    """Datasette on tests/fixtures/site with the project's metadata.yml, started once per module."""
+    datasette = make_datasette(site_dist / "hkgraph.db")
+    await datasette.invoke_startup()
+    return datasette
 
 
 @pytest.fixture(scope="session")

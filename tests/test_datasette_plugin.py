@@ -14,31 +14,17 @@ from typing import Any
 import click
 import pyoxigraph as ox
 import pytest
-import pytest_asyncio
-import yaml
 from datasette.app import Datasette
 
 from hkgraph.datasette_plugin import endpoint_for
-from hkgraph.metadata import METADATA_FILE
+
+from conftest import make_datasette
 
 ROOT = Path(__file__).resolve().parent.parent
 module_loop = pytest.mark.asyncio(loop_scope="module")
 SPARQL_JSON = "application/sparql-results+json"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 NODES_OF_SAMPLER = "SELECT ?name WHERE { node:wanvideo-sampler rdfs:label ?name }"
-
-
-def make_datasette(db: Path, **plugin: Any) -> Datasette:
-    metadata = yaml.safe_load((ROOT / METADATA_FILE).read_text())
-    metadata["plugins"]["hkgraph"].update(plugin)
-    return Datasette(immutables=[str(db)], metadata=metadata)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def ds(site_dist: Path) -> Datasette:
-    datasette = make_datasette(site_dist / "hkgraph.db")
-    await datasette.invoke_startup()
-    return datasette
 
 
 def names(response: Any) -> list[str]:

@@ -6,12 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
-import yaml
 from datasette.app import Datasette
 
 from hkgraph.datasette_plugin import CONFIG_TYPES
-from hkgraph.metadata import CANNED_QUERIES, METADATA_FILE
+from hkgraph.metadata import CANNED_QUERIES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "datasette.md").read_text(encoding="utf-8")
@@ -35,14 +33,6 @@ def test_every_canned_query_is_documented() -> None:
 
 def test_every_plugin_setting_is_documented() -> None:
     assert sorted(table_names("setting")) == sorted(CONFIG_TYPES)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def ds(site_dist: Path) -> Datasette:
-    datasette = Datasette(immutables=[str(site_dist / "hkgraph.db")],
-                          metadata=yaml.safe_load((ROOT / METADATA_FILE).read_text()))
-    await datasette.invoke_startup()
-    return datasette
 
 
 @module_loop

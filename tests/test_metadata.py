@@ -6,8 +6,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
-import yaml
 from click.testing import CliRunner
 from datasette.app import Datasette
 
@@ -87,14 +85,6 @@ def test_licence_source_and_about() -> None:
     assert "CC0 1.0" in meta["license"]
     assert meta["source_url"] == "https://wanx-troopers.github.io"
     assert meta["about_url"].startswith("https://wanx-troopers.github.io/")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def ds(site_dist: Path) -> Datasette:
-    datasette = Datasette(immutables=[str(site_dist / "hkgraph.db")],
-                          metadata=yaml.safe_load((ROOT / METADATA_FILE).read_text()))
-    await datasette.invoke_startup()
-    return datasette
 
 
 # Canned query → (parameters, the tip_id / node_id / id column of every row, in order) on tests/fixtures/site

@@ -455,8 +455,7 @@ async def related(datasette: Any, database: str, table: str, row_id: str) -> lis
         )
         if advice:
             sections.append({"title": "Settings", "items": [
-                {"text": f"{r['parameter']}: {r['advice']} {r['v']}", "href": link("parameters", r["parameter_id"]),
-                 "note": f"when {r['condition']}" if r["condition"] else None} for r in advice]})
+                _advice_item(r, link("parameters", r["parameter_id"])) for r in advice]})
         quotes = await rows(
             "SELECT quotes.text, people.id, people.name FROM quotes LEFT JOIN people ON people.id = quotes.person_id "
             "WHERE tip_id = :id ORDER BY position", id=row_id,
@@ -508,9 +507,14 @@ async def related(datasette: Any, database: str, table: str, row_id: str) -> lis
         )
         if advice:
             sections.append({"title": "Recommended settings", "items": [
-                {"text": f"{r['parameter']}: {r['advice']} {r['v']}", "href": link("tips", r["tip_id"]),
-                 "note": f"when {r['condition']}" if r["condition"] else None} for r in advice]})
+                _advice_item(r, link("tips", r["tip_id"])) for r in advice]})
     return sections
+
+
+def _advice_item(row: dict[str, Any], href: str) -> dict[str, Any]:
+    """One line of advice from the `advice` view: "parameter: advice value", and when it holds."""
+    return {"text": f"{row['parameter']}: {row['advice']} {row['v']}", "href": href,
+            "note": f"when {row['condition']}" if row["condition"] else None}
 
 
 def _list_note(allowed: str | None) -> str | None:
