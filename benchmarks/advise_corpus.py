@@ -18,8 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-from hkgraph.advise import advise, load_knowledge  # noqa: E402
-from hkgraph.workflow import WorkflowError, read_workflow  # noqa: E402
+from hkgraph.advise.advisor import advise, load_knowledge  # noqa: E402
+from hkgraph.advise.workflow import WorkflowError, read_workflow  # noqa: E402
 
 SHARED = Path(os.environ.get("HKGRAPH_SHARED") or ROOT.parent / "shared")
 
@@ -34,7 +34,7 @@ def main() -> int:
         print(f"{args.folder} is absent", file=sys.stderr)
         return 1
     if args.db is None:
-        from hkgraph.build import ensure_built
+        from hkgraph.compile.build import ensure_built
 
         args.db = ensure_built(ROOT) / "hkgraph.db"
     kb = load_knowledge(args.db)

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from hkgraph.release import make_release, open_release, verify_release  # noqa: E402
+from hkgraph.release.archive import make_release, open_release, verify_release  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "release" / "data"
 TIP = """id: {id}

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from hkgraph.yamlio import dump_yaml  # noqa: E402
+from hkgraph.records.yamlio import dump_yaml  # noqa: E402
 
 WORDS = (
     "wan vae sampler blockswap quantization fp8 bf16 fp16 lora context window teacache sage attention "

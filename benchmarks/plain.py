@@ -19,11 +19,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from hkgraph import model as m  # noqa: E402
-from hkgraph.checks import check_dataset  # noqa: E402
-from hkgraph.load import Dataset, iter_record_files  # noqa: E402
-from hkgraph.rdf import PREFIXES, record_triples  # noqa: E402
-from hkgraph.sqlite import to_sqlite  # noqa: E402
+from hkgraph.records import model as m  # noqa: E402
+from hkgraph.compile.rdf import PREFIXES, record_triples  # noqa: E402
+from hkgraph.compile.sqlite import to_sqlite  # noqa: E402
+from hkgraph.records.checks import check_dataset  # noqa: E402
+from hkgraph.records.load import Dataset, iter_record_files  # noqa: E402
 
 
 def _term(term):  # type: ignore[no-untyped-def]

@@ -42,7 +42,7 @@ def _peak() -> dict[str, float]:
 
 
 def child_build(root: str, out: str, incremental: str) -> dict[str, Any]:
-    from hkgraph.build import build
+    from hkgraph.compile.build import build
 
     t = time.perf_counter()
     result = build(root, out, incremental=incremental == "1")
@@ -55,8 +55,8 @@ def child_stages(root: str) -> dict[str, Any]:
     """Parse and validate, one after the other in one process (the build does both in workers)."""
     import gc
 
-    from hkgraph.load import iter_record_files
-    from hkgraph.yamlio import read_yaml
+    from hkgraph.records.load import iter_record_files
+    from hkgraph.records.yamlio import read_yaml
 
     gc.disable()
     files = [(c, p) for c, p in iter_record_files(Path(root)) if p.suffix == ".yaml"]
@@ -79,7 +79,7 @@ def child_plain(root: str, out: str) -> dict[str, Any]:
 
 def child_rebuilds(root: str, out: str, repeat: str) -> dict[str, Any]:
     """Edit one tip, rebuild; ``repeat`` times. The tip's title gets one more word each time."""
-    from hkgraph.build import build
+    from hkgraph.compile.build import build
 
     entries = sorted((Path(root) / "data" / "entries").iterdir())
     tip = entries[len(entries) // 2]
@@ -121,7 +121,7 @@ def child_queries(dist: str, repeat: str, with_rdflib: str) -> dict[str, Any]:
     import pyoxigraph as ox
 
     from hkgraph import KnowledgeGraph
-    from hkgraph.query import sparql_prologue
+    from hkgraph.query.engine import sparql_prologue
 
     r = int(repeat)
     kg = KnowledgeGraph.open(dist)
@@ -228,7 +228,7 @@ def dataset(work: Path, tips: int) -> Path:
 def measure(work: Path, tips: int, repeat: int) -> dict[str, Any]:
     root = dataset(work, tips)
     out = work / f"dist-{tips}"
-    from hkgraph.buildcache import cache_dir
+    from hkgraph.compile.cache import cache_dir
 
     cache = cache_dir(out)
     shutil.rmtree(out, ignore_errors=True)

@@ -31,11 +31,11 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from hkgraph import model as m  # noqa: E402
-from hkgraph.load import Dataset  # noqa: E402
-from hkgraph.query import sparql_prologue  # noqa: E402
-from hkgraph.rdf import to_triples, write_rdf  # noqa: E402
-from hkgraph.sqlite import to_sqlite  # noqa: E402
+from hkgraph.records import model as m  # noqa: E402
+from hkgraph.compile.rdf import to_triples, write_rdf  # noqa: E402
+from hkgraph.compile.sqlite import to_sqlite  # noqa: E402
+from hkgraph.query.engine import sparql_prologue  # noqa: E402
+from hkgraph.records.load import Dataset  # noqa: E402
 
 QUERIES = {
     "lookup": "SELECT ?class WHERE { node:node-{n} hkv:className ?class }",

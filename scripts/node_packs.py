@@ -1,4 +1,4 @@
-"""Regenerate src/hkgraph/node_packs.json: which node pack a ComfyUI class name comes from.
+"""Regenerate src/hkgraph/advise/node_packs.json: which node pack a ComfyUI class name comes from.
 
 Reads (only here, never at run time) ComfyUI-Manager's extension-node-map.json and custom-node-list.json
 from ../shared/reference/comfyui-manager/, the workflows in ../shared/corpus/wanx-troopers/workflows/ and
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("HKGRAPH_SHARED") or ROOT.parent / "shared")
 MANAGER = SHARED / "reference" / "comfyui-manager"
 CORPUS = SHARED / "corpus" / "wanx-troopers" / "workflows"
-OUT = ROOT / "src" / "hkgraph" / "node_packs.json"
+OUT = ROOT / "src" / "hkgraph" / "advise" / "node_packs.json"
 CORE = "https://github.com/comfyanonymous/ComfyUI"
 SOURCE = ("ComfyUI-Manager extension-node-map.json and custom-node-list.json at Comfy-Org/ComfyUI-Manager "
           "f39cbd56 (2026-08-19); corpus evidence from wanx-troopers workflows at 8a2eec0e")

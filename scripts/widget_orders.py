@@ -25,8 +25,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-from hkgraph.advise import fits_type  # noqa: E402
-from hkgraph.workflow import CONTROL_VALUES, WorkflowError, read_workflow  # noqa: E402
+from hkgraph.advise.advisor import fits_type  # noqa: E402
+from hkgraph.advise.workflow import CONTROL_VALUES, WorkflowError, read_workflow  # noqa: E402
 
 SHARED = Path(os.environ.get("HKGRAPH_SHARED") or ROOT.parent / "shared")
 TSV = SHARED / "reference" / "wanvideo-params.tsv"

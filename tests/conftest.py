@@ -34,7 +34,7 @@ def project_root() -> Path:
 @pytest.fixture(scope="session")
 def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real data under data/, built once per test session into a temporary dist/."""
-    from hkgraph.build import build
+    from hkgraph.compile.build import build
 
     out = tmp_path_factory.mktemp("build") / "dist"
     build(ROOT, out)
@@ -43,7 +43,7 @@ def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def dataset():
-    from hkgraph.load import load_dataset
+    from hkgraph.records.load import load_dataset
 
     return load_dataset(ROOT)
 
@@ -60,7 +60,7 @@ def make_datasette(db: Path, **plugin: Any) -> Any:
     import yaml
     from datasette.app import Datasette
 
-    from hkgraph.metadata import METADATA_FILE
+    from hkgraph.web.metadata import METADATA_FILE
 
     metadata = yaml.safe_load((ROOT / METADATA_FILE).read_text())
     metadata["plugins"]["hkgraph"].update(plugin)
@@ -78,7 +78,7 @@ async def ds(site_dist: Path) -> Any:
 @pytest.fixture(scope="session")
 def site_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """tests/fixtures/site (a small dataset with exact, known answers), built once per session."""
-    from hkgraph.build import build
+    from hkgraph.compile.build import build
 
     out = tmp_path_factory.mktemp("site") / "dist"
     build(FIXTURES / "site", out)
@@ -99,6 +99,6 @@ def kg_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def kg_dist(kg_root: Path) -> Path:
     """tests/fixtures/kg built once per session."""
-    from hkgraph.build import build
+    from hkgraph.compile.build import build
 
     return build(kg_root, kg_root / "dist").out_dir

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .kg import KnowledgeGraph
+    from .query.kg import KnowledgeGraph
 
 
 def __getattr__(name: str) -> Any:
     # `from hkgraph import KnowledgeGraph` without importing pyoxigraph for every CLI command
     if name == "KnowledgeGraph":
-        from .kg import KnowledgeGraph
+        from .query.kg import KnowledgeGraph
 
         return KnowledgeGraph
     raise AttributeError(f"module 'hkgraph' has no attribute {name!r}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .output import FORMATS, render
+from .query.output import FORMATS, render
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -34,10 +34,10 @@ def _endpoint_option(fn):  # type: ignore[no-untyped-def]
 @contextlib.contextmanager
 def _knowledge_graph(root: Path, endpoint: str | None):  # type: ignore[no-untyped-def]
     """A KnowledgeGraph on the endpoint, or on --root (built first when stale); errors as messages."""
-    from .build import ShaclError
-    from .kg import KnowledgeGraph
-    from .problems import DataError
-    from .query import QueryError
+    from .compile.build import ShaclError
+    from .query.engine import QueryError
+    from .query.kg import KnowledgeGraph
+    from .records.problems import DataError
 
     try:
         kg = KnowledgeGraph.open(endpoint) if endpoint else KnowledgeGraph.open(root=root)
@@ -67,8 +67,8 @@ def cli() -> None:
 @click.option("--warnings/--no-warnings", default=True, show_default=True, help="Also list warnings.")
 def validate(root: Path, warnings: bool) -> None:
     """Check every record and entity; exit 1 listing every error."""
-    from .checks import check_dataset
-    from .load import load_dataset
+    from .records.checks import check_dataset
+    from .records.load import load_dataset
 
     dataset = load_dataset(root)
     problems = check_dataset(dataset)
@@ -89,7 +89,7 @@ def validate(root: Path, warnings: bool) -> None:
 @click.option("--check", is_flag=True, help="Only report files that are not canonical; exit 1 if any.")
 def fmt(root: Path, check: bool) -> None:
     """Rewrite records in canonical form (key order, quoting, wrapping)."""
-    from .fmt import format_tree
+    from .records.fmt import format_tree
 
     changed, problems = format_tree(root.resolve(), check=check)
     for p in problems:
@@ -109,9 +109,9 @@ def fmt(root: Path, check: bool) -> None:
 @click.option("--full", is_flag=True, help="Ignore the build cache (.cache/hkgraph-<out>/) and build everything anew.")
 def build(root: Path, out: Path, shacl: bool, full: bool) -> None:
     """Validate data/ and write hkgraph.db, .ttl, .nt and .jsonld into --out (atomically)."""
-    from .build import ShaclError
-    from .build import build as run_build
-    from .problems import DataError
+    from .compile.build import ShaclError
+    from .compile.build import build as run_build
+    from .records.problems import DataError
 
     try:
         result = run_build(root, out, shacl=shacl, incremental=not full)
@@ -132,7 +132,7 @@ def build(root: Path, out: Path, shacl: bool, full: bool) -> None:
 @click.option("--check", is_flag=True, help="Only report drift; exit 1 if any file differs.")
 def schema(root: Path, check: bool) -> None:
     """Write schema/ (JSON Schema, vocabulary, SHACL shapes, JSON-LD context) from the models."""
-    from .schema import drifted, write_schema
+    from .compile.schema import drifted, write_schema
 
     if check:
         stale = drifted(root / "schema")
@@ -150,7 +150,7 @@ def schema(root: Path, check: bool) -> None:
 @click.option("--check", is_flag=True, help="Only report drift; exit 1 if metadata.yml differs.")
 def metadata(root: Path, check: bool) -> None:
     """Write metadata.yml for Datasette (descriptions, facets, canned queries) from the models."""
-    from .metadata import METADATA_FILE, metadata_drifted, write_metadata
+    from .web.metadata import METADATA_FILE, metadata_drifted, write_metadata
 
     if check:
         if metadata_drifted(root):
@@ -170,8 +170,8 @@ def query() -> None:
 @_format_option
 def query_sql(sql: str, root: Path, fmt: str) -> None:
     """Run a read-only SQL query on dist/hkgraph.db."""
-    from .build import ensure_built
-    from .query import QueryError, run_sql
+    from .compile.build import ensure_built
+    from .query.engine import QueryError, run_sql
 
     dist = ensure_built(root)
     try:
@@ -214,7 +214,7 @@ def query_sparql(sparql: str, root: Path, fmt: str, endpoint: str | None) -> Non
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many tips.")
 def tips(root: Path, fmt: str, endpoint: str | None, limit: int | None, **filters: str | None) -> None:
     """List the tips that match every filter given (names resolve through aliases)."""
-    from .kg import tip_row
+    from .query.kg import tip_row
 
     with _knowledge_graph(root, endpoint) as kg:
         found = kg.tips(limit=limit, **filters)  # type: ignore[arg-type]
@@ -235,7 +235,7 @@ def tips(root: Path, fmt: str, endpoint: str | None, limit: int | None, **filter
 @_endpoint_option
 def entity(name: str, kind: str | None, root: Path, fmt: str, endpoint: str | None) -> None:
     """Show the entity NAME names (its id, display name, an alias or a node class name)."""
-    from .kg import entity_rows
+    from .query.kg import entity_rows
 
     with _knowledge_graph(root, endpoint) as kg:
         found = kg.entity(name, kind)
@@ -256,7 +256,7 @@ def entity(name: str, kind: str | None, root: Path, fmt: str, endpoint: str | No
 @click.option("--advice", help="prefer, avoid, default, use-when or required.")
 def settings(root: Path, fmt: str, endpoint: str | None, **filters: str | None) -> None:
     """Structured advice: what a parameter should (or should not) be set to, and when."""
-    from .kg import setting_row
+    from .query.kg import setting_row
 
     with _knowledge_graph(root, endpoint) as kg:
         found = kg.settings(**filters)  # type: ignore[arg-type]
@@ -271,13 +271,13 @@ def settings(root: Path, fmt: str, endpoint: str | None, **filters: str | None) 
 @_format_option
 def stats(root: Path, fmt: str) -> None:
     """Counts of records, entities by kind, links and triples."""
-    from .build import ensure_built
-    from .query import run_sql
+    from .compile.build import ensure_built
+    from .query.engine import run_sql
 
     dist = ensure_built(root)
     db = dist / "hkgraph.db"
     rows = [{"what": "tips", "count": run_sql(db, "SELECT count(*) AS n FROM tips")[0]["n"]}]
-    from .sqlite import ENTITY_TABLES, LINK_TABLES
+    from .compile.sqlite import ENTITY_TABLES, LINK_TABLES
 
     for table in ENTITY_TABLES.values():
         rows.append({"what": table, "count": run_sql(db, f"SELECT count(*) AS n FROM {table}")[0]["n"]})
@@ -299,8 +299,8 @@ def stats(root: Path, fmt: str) -> None:
 @_root_option
 def coverage(page: Path, page_name: str | None, minimum: float | None, root: Path) -> None:
     """List the content lines of a source page that no record's excerpt covers."""
-    from .coverage import page_coverage
-    from .load import load_dataset
+    from .records.coverage import page_coverage
+    from .records.load import load_dataset
 
     result = page_coverage(page, load_dataset(root), page_name)
     for number, line in result.uncovered:
@@ -320,12 +320,12 @@ def serve(root: Path, host: str, port: int, release_path: Path | None) -> None:
     """Build if stale, then serve dist/hkgraph.db with Datasette (immutable mode, metadata.yml)."""
     import os
 
-    from .build import ensure_built
+    from .compile.build import ensure_built
 
     root = root.resolve()
     metadata = root / "metadata.yml"
     if release_path is not None:
-        from .release import ReleaseError, open_release
+        from .release.archive import ReleaseError, open_release
 
         try:
             dist = open_release(release_path)
@@ -359,13 +359,13 @@ def advise(workflow: Path, fmt: str, db: Path | None, max_bytes: int, root: Path
     """What the graph knows about a ComfyUI workflow: its nodes, values, models and what they imply."""
     import json
 
-    from .advise import AdviseError, advise_file, render_text
-    from .problems import DataError
-    from .workflow import WorkflowError
+    from .advise.advisor import AdviseError, advise_file, render_text
+    from .advise.workflow import WorkflowError
+    from .records.problems import DataError
 
     try:
         if db is None:
-            from .build import ensure_built
+            from .compile.build import ensure_built
 
             db = ensure_built(root) / "hkgraph.db"
         report = advise_file(workflow, db, max_bytes=max_bytes)
@@ -387,10 +387,10 @@ def advise(workflow: Path, fmt: str, db: Path | None, max_bytes: int, root: Path
 @click.option("--force", is_flag=True, help="Replace an existing release of the same version.")
 def release(root: Path, version: str | None, previous: Path | None, out: Path | None, force: bool) -> None:
     """Write a versioned, checksummed release: dist/release/hkgraph-X.Y.Z/, .zip and .tar.gz."""
-    from .build import ShaclError
-    from .changes import VersionError
-    from .problems import DataError
-    from .release import ReleaseError, make_release
+    from .compile.build import ShaclError
+    from .records.problems import DataError
+    from .release.archive import ReleaseError, make_release
+    from .release.changes import VersionError
 
     try:
         result = make_release(root, version=version, previous=previous, out_dir=out, force=force)
@@ -419,7 +419,7 @@ def _shown(path: Path, here: Path) -> Path:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def verify(path: Path) -> None:
     """Check a release folder or archive against its SHA256SUMS and datapackage.json."""
-    from .release import verify_release
+    from .release.archive import verify_release
 
     result = verify_release(path)
     for problem in result.problems:

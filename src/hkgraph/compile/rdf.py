@@ -1,0 +1,474 @@
+"""Compile a :class:`~hkgraph.records.load.Dataset` into RDF triples and write Turtle, N-Triples and JSON-LD.
+
+Triples are pyoxigraph terms, built without an rdflib Graph in between (rdflib's per-triple overhead
+and its Turtle writer do not scale, see DESIGN.md). Output is sorted, so the same data always gives
+byte-identical files.
+
+The mapping from model fields to predicates is read off the models (``json_schema_extra["rdf"]``);
+the few nested structures (source, quotes, settings, relations, model files) are mapped here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from pydantic import BaseModel
+
+from ..records import model as m
+from ..records.load import Dataset
+
+BASE = "https://w3id.org/hkgraph/"
+VOCAB = "https://w3id.org/hkgraph/vocab#"
+SITE = "https://wanx-troopers.github.io/"
+
+KIND_PREFIXES: dict[str, str] = {
+    kind: f"{BASE}{kind}/"
+    for kind in ("tip", "node", "parameter", "repo", "model", "hardware", "person", "concept", "quote", "setting")
+}
+PREFIXES: dict[str, str] = {
+    "hk": BASE,
+    "hkv": VOCAB,
+    **KIND_PREFIXES,
+    "dcterms": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "schema": "https://schema.org/",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+# The class of each kind and the well-known classes its instances also carry.
+CLASSES: dict[str, tuple[str, ...]] = {
+    "tip": ("hkv:Tip", "schema:CreativeWork"),
+    "node": ("hkv:Node",),
+    "parameter": ("hkv:Parameter",),
+    "value": ("hkv:ParameterValue",),
+    "repo": ("hkv:Repo", "schema:SoftwareSourceCode"),
+    "model": ("hkv:Model",),
+    "model-file": ("hkv:ModelFile", "schema:MediaObject"),
+    "hardware": ("hkv:Hardware",),
+    "person": ("hkv:Person", "foaf:Person", "schema:Person"),
+    "concept": ("hkv:Concept", "skos:Concept"),
+    "quote": ("hkv:Quote", "schema:Quotation"),
+    "setting": ("hkv:Setting",),
+}
+RELATION_PREDICATES = {
+    "supersedes": "hkv:supersedes",
+    "contradicts": "hkv:contradicts",
+    "see-also": "rdfs:seeAlso",
+    "refines": "hkv:refines",
+}
+
+
+def expand(curie: str) -> str:
+    prefix, _, local = curie.partition(":")
+    return PREFIXES[prefix] + local
+
+
+_NN: dict[str, ox.NamedNode] = {}
+
+
+def nn(curie_or_iri: str) -> ox.NamedNode:
+    """A NamedNode for a CURIE (``hkv:Tip``) or a full IRI, cached."""
+    node = _NN.get(curie_or_iri)
+    if node is None:
+        iri = curie_or_iri if "://" in curie_or_iri else expand(curie_or_iri)
+        node = _NN[curie_or_iri] = ox.NamedNode(iri)
+    return node
+
+
+_IRIS: dict[tuple[str, str], ox.NamedNode] = {}
+
+
+def iri(kind: str, ident: str) -> ox.NamedNode:
+    """The IRI of a record (memoised: the same entities are referred to again and again)."""
+    node = _IRIS.get((kind, ident))
+    if node is None:
+        node = ox.NamedNode(f"{BASE}{kind}/{ident}")
+        if len(_IRIS) < 2_000_000:
+            _IRIS[(kind, ident)] = node
+    return node
+
+
+def value_iri(parameter_id: str, value: str) -> ox.NamedNode:
+    node = _IRIS.get((parameter_id, "=" + value))
+    if node is None:
+        node = ox.NamedNode(f"{BASE}value/{parameter_id}/{quote(value, safe='')}")
+        if len(_IRIS) < 2_000_000:
+            _IRIS[(parameter_id, "=" + value)] = node
+    return node
+
+
+def page_iri(page: str) -> ox.NamedNode:
+    """The published address of a source page (Jekyll turns `x.md` into `x.html`)."""
+    path = page[:-3] + ".html" if page.endswith(".md") else page
+    return ox.NamedNode(SITE + quote(path))
+
+
+XSD_DATE = nn("xsd:date")
+XSD_DECIMAL = nn("xsd:decimal")
+XSD_INTEGER = nn("xsd:integer")
+RDF_TYPE = nn("rdf:type")
+XSD_STRING = expand("xsd:string")
+
+
+def literal(value: Any) -> ox.Literal:
+    if type(value) is str:
+        return ox.Literal(value)
+    if isinstance(value, dt.date):
+        return ox.Literal(value.isoformat(), datatype=XSD_DATE)
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=nn("xsd:boolean"))
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=XSD_INTEGER)
+    if isinstance(value, float):
+        return ox.Literal(repr(value), datatype=XSD_DECIMAL)
+    return ox.Literal(str(value))
+
+
+def field_predicates(model_cls: type[BaseModel]) -> dict[str, tuple[str, str | None]]:
+    """field name → (predicate CURIE, referenced kind or None), for the fields that map directly."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for name, info in model_cls.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if "rdf" in extra:
+            out[name] = (str(extra["rdf"]), extra.get("ref"))  # type: ignore[arg-type]
+    return out
+
+
+_PREDICATES: dict[type[BaseModel], dict[str, tuple[str, str | None]]] = {}
+
+
+def _predicates(model_cls: type[BaseModel]) -> dict[str, tuple[str, str | None]]:
+    found = _PREDICATES.get(model_cls)
+    if found is None:
+        found = _PREDICATES[model_cls] = field_predicates(model_cls)
+    return found
+
+
+Triple = ox.Triple
+
+
+_FIELD_PLANS: dict[type[BaseModel], list[tuple[str, ox.NamedNode, str | None]]] = {}
+
+
+def _fields(subject: ox.NamedNode, record: BaseModel) -> Iterator[Triple]:
+    """Triples for the directly mapped fields of a record."""
+    plan = _FIELD_PLANS.get(type(record))
+    if plan is None:
+        plan = [(name, nn(curie), ref) for name, (curie, ref) in _predicates(type(record)).items()]
+        _FIELD_PLANS[type(record)] = plan
+    for name, predicate, ref_kind in plan:
+        value = getattr(record, name)
+        if value is None:
+            continue
+        for item in value if type(value) is list else (value,):
+            if ref_kind is None:
+                obj: ox.NamedNode | ox.Literal = literal(item)
+            elif ref_kind == "value":
+                obj = value_iri(*m.split_value_ref(item))
+            else:
+                obj = iri(ref_kind, item)
+            yield Triple(subject, predicate, obj)
+
+
+def _types(subject: ox.NamedNode, kind: str) -> Iterator[Triple]:
+    for cls in CLASSES[kind]:
+        yield Triple(subject, RDF_TYPE, nn(cls))
+
+
+def tip_triples(tip: m.Tip) -> Iterator[Triple]:
+    s = iri("tip", tip.id)
+    yield from _types(s, "tip")
+    yield Triple(s, nn("dcterms:identifier"), literal(tip.id))
+    yield from _fields(s, tip)
+    yield from _fields(s, tip.source)
+    yield Triple(s, nn("prov:wasDerivedFrom"), page_iri(tip.source.page))
+    for i, q in enumerate(tip.quotes, 1):
+        qs = iri("quote", f"{tip.id}-{i}")
+        yield from _types(qs, "quote")
+        yield Triple(s, nn("hkv:hasQuote"), qs)
+        yield Triple(qs, nn("hkv:inTip"), s)
+        yield from _fields(qs, q)
+        if q.person:
+            yield Triple(s, nn("prov:wasAttributedTo"), iri("person", q.person))
+    for i, st in enumerate(tip.settings, 1):
+        ss = iri("setting", f"{tip.id}-{i}")
+        yield from _types(ss, "setting")
+        yield Triple(s, nn("hkv:hasSetting"), ss)
+        yield Triple(ss, nn("hkv:inTip"), s)
+        yield from _fields(ss, st)
+        for v in [st.value] if st.value is not None else st.values:
+            yield Triple(ss, nn("hkv:valueRef"), value_iri(st.parameter, v))
+        if st.range is not None:
+            if st.range.min is not None:
+                yield Triple(ss, nn("hkv:minValue"), literal(st.range.min))
+            if st.range.max is not None:
+                yield Triple(ss, nn("hkv:maxValue"), literal(st.range.max))
+    for rel in tip.relations:
+        yield Triple(s, nn(RELATION_PREDICATES[rel.type]), iri("tip", rel.tip))
+
+
+def entity_triples(entity: m.Entity) -> Iterator[Triple]:
+    kind = entity.kind_name
+    s = iri(kind, entity.id)
+    yield from _types(s, kind)
+    yield Triple(s, nn("dcterms:identifier"), literal(entity.id))
+    yield Triple(s, nn("rdfs:label"), literal(entity.name))
+    yield from _fields(s, entity)
+    if isinstance(entity, m.Parameter):
+        if entity.node:
+            yield Triple(iri("node", entity.node), nn("hkv:hasParameter"), s)
+        for bound, predicate in ((entity.min, "hkv:minValue"), (entity.max, "hkv:maxValue")):
+            if bound is not None:
+                yield Triple(s, nn(predicate), literal(bound))
+    elif isinstance(entity, m.Model):
+        for f in entity.files:
+            fs = iri("model-file", f"{entity.id}/{quote(f.name, safe='')}")
+            yield from _types(fs, "model-file")
+            yield Triple(s, nn("hkv:hasFile"), fs)
+            yield Triple(fs, nn("schema:name"), literal(f.name))
+            yield Triple(fs, nn("hkv:fileOf"), s)
+            if f.precision:
+                yield Triple(fs, nn("hkv:precision"), literal(f.precision))
+            if f.url:
+                yield Triple(fs, nn("schema:contentUrl"), literal(f.url))
+
+
+def parameter_values(dataset: Dataset) -> dict[tuple[str, str], int | None]:
+    """Every (parameter, value) the data names: allowed values (with their position) and values used."""
+    values: dict[tuple[str, str], int | None] = {}
+    for pid, parameter in dataset.entities["parameter"].items():
+        for i, v in enumerate(parameter.allowed_values):  # type: ignore[attr-defined]
+            values[(pid, v)] = i
+    for tip in dataset.tips.values():
+        for ref_ in tip.values:
+            values.setdefault(m.split_value_ref(ref_), None)
+        for st in tip.settings:
+            for v in [st.value] if st.value is not None else st.values:
+                values.setdefault((st.parameter, v), None)
+    return values
+
+
+def value_triples(dataset: Dataset) -> Iterator[Triple]:
+    for (pid, v), position in parameter_values(dataset).items():
+        yield from _value_triples(pid, v, position)
+
+
+def _value_triples(pid: str, v: str, position: int | None) -> Iterator[Triple]:
+    s = value_iri(pid, v)
+    yield from _types(s, "value")
+    yield Triple(s, nn("rdfs:label"), literal(v))
+    yield Triple(s, nn("hkv:ofParameter"), iri("parameter", pid))
+    if position is not None:
+        yield Triple(s, nn("hkv:position"), literal(position))
+
+
+def value_refs(record: BaseModel) -> dict[tuple[str, str], int | None]:
+    """The parameter values one record names: a parameter's allowed values (with their position),
+    the values a tip names or advises on (without). :func:`parameter_values` is their union."""
+    if isinstance(record, m.Parameter):
+        return {(record.id, v): i for i, v in enumerate(record.allowed_values)}
+    values: dict[tuple[str, str], int | None] = {}
+    if isinstance(record, m.Tip):
+        for ref_ in record.values:
+            values.setdefault(m.split_value_ref(ref_), None)
+        for st in record.settings:
+            for v in [st.value] if st.value is not None else st.values:
+                values.setdefault((st.parameter, v), None)
+    return values
+
+
+def record_triples(record: BaseModel) -> list[Triple]:
+    """Every triple one record contributes; the graph is the union over all records."""
+    triples = list(tip_triples(record) if isinstance(record, m.Tip) else entity_triples(record))  # type: ignore[arg-type]
+    for (pid, v), position in value_refs(record).items():
+        triples.extend(_value_triples(pid, v, position))
+    return triples
+
+
+def to_triples(dataset: Dataset) -> list[Triple]:
+    """All triples of the dataset, sorted (subject, predicate, object)."""
+    triples: list[Triple] = []
+    for tip in dataset.tips.values():
+        triples.extend(record_triples(tip))
+    for table in dataset.entities.values():
+        for entity in table.values():
+            triples.extend(record_triples(entity))
+    triples = list(dict.fromkeys(triples))
+    triples.sort(key=lambda t: (t.subject.value, t.predicate.value, str(t.object)))
+    return triples
+
+
+def turtle_bytes(triples: Iterable[Triple]) -> bytes:
+    """Turtle with the hkgraph prefixes, the @prefix lines sorted (pyoxigraph does not order them)."""
+    text = ox.serialize(triples, None, ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""
+    lines = text.split(b"\n")
+    n = 0
+    while n < len(lines) and lines[n].startswith(b"@prefix"):
+        n += 1
+    return b"\n".join(sorted(lines[:n]) + lines[n:])
+
+
+_BY_LENGTH = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+_CURIES: dict[str, str] = {}
+
+
+def _curie(iri_: str) -> str:
+    """The shortest CURIE for an IRI where its local part is plain, else the IRI (memoised)."""
+    found = _CURIES.get(iri_)
+    if found is None:
+        found = iri_
+        for prefix, ns in _BY_LENGTH:
+            if iri_.startswith(ns):
+                local = iri_[len(ns):]
+                letters = local.replace("-", "").replace("_", "").replace(".", "")
+                if letters.isalnum() if letters else local:  # only letters, digits, - _ and .
+                    found = f"{prefix}:{local}"
+                    break
+        if len(_CURIES) < 1_000_000:
+            _CURIES[iri_] = found
+    return found
+
+
+def jsonld_nodes(triples: Iterable[Triple]) -> Iterator[dict[str, Any]]:
+    """One compact JSON-LD node object per subject, from triples sorted by subject."""
+    current: dict[str, Any] | None = None
+    subject = None
+    rdf_type = RDF_TYPE.value
+    named, curie = ox.NamedNode, _curie
+    for t in triples:
+        s, p, obj = t.subject.value, t.predicate.value, t.object
+        if s != subject:
+            if current is not None:
+                yield current
+            subject = s
+            current = {"@id": curie(s)}
+        if p == rdf_type:
+            current.setdefault("@type", []).append(curie(obj.value))  # type: ignore[union-attr]
+            continue
+        if type(obj) is named:
+            value: Any = {"@id": curie(obj.value)}
+        else:
+            datatype = obj.datatype.value  # type: ignore[union-attr]
+            value = obj.value if datatype == XSD_STRING else {"@value": obj.value, "@type": curie(datatype)}
+        key = curie(p)
+        if key in current:
+            current[key].append(value)
+        else:
+            current[key] = [value]
+    if current is not None:
+        yield current
+
+
+_JSON_CURIES: dict[bytes, bytes] = {}
+_UNSAFE = re.compile(rb'[\x00-\x1f]|\\U')  # what N-Triples may hold that a JSON string may not
+
+
+def _json_curie(iri_: bytes) -> bytes:
+    """The CURIE (or IRI) of an IRI as a JSON string, e.g. b'"hkv:Tip"' (memoised)."""
+    found = _JSON_CURIES.get(iri_)
+    if found is None:
+        found = _ENCODE(_curie(iri_.decode())).encode()
+        if len(_JSON_CURIES) < 1_000_000:
+            _JSON_CURIES[iri_] = found
+    return found
+
+
+def jsonld_line_from_nt(block: bytes) -> bytes:
+    """The compact JSON-LD node object (one line) of one subject's N-Triples block (lines sorted).
+
+    N-Triples string literals are valid JSON strings as pyoxigraph writes them (it escapes quotes,
+    backslashes and control characters the way JSON does), so they are copied, not re-encoded.
+    """
+    out: list[bytes] = []
+    key: bytes | None = None
+    rdf_type = b"<" + RDF_TYPE.value.encode() + b">"
+    for line in block.split(b"\n"):
+        if not line:
+            continue
+        subject, predicate, obj = line.split(b" ", 2)
+        obj = obj[:-2]  # " ."
+        if not out:
+            out.append(b'{"@id": ' + _json_curie(subject[1:-1]))
+        if predicate == rdf_type:
+            name, value = b'"@type"', _json_curie(obj[1:-1])
+        else:
+            name = _json_curie(predicate[1:-1])
+            if obj[:1] == b"<":
+                value = b'{"@id": ' + _json_curie(obj[1:-1]) + b"}"
+            elif obj[:2] == b"_:":
+                value = b'{"@id": ' + _ENCODE(obj.decode()).encode() + b"}"
+            else:
+                end = obj.rindex(b'"')
+                text, suffix = obj[: end + 1], obj[end + 1:]
+                if _UNSAFE.search(text):
+                    [parsed] = ox.parse(line + b"\n", format=ox.RdfFormat.N_TRIPLES)
+                    text = _ENCODE(parsed.object.value).encode()
+                if not suffix:
+                    value = text
+                elif suffix[:2] == b"^^":
+                    value = b'{"@value": ' + text + b', "@type": ' + _json_curie(suffix[3:-1]) + b"}"
+                else:
+                    value = b'{"@value": ' + text + b', "@language": ' + _ENCODE(suffix[1:].decode()).encode() + b"}"
+        if name == key:
+            out.append(b", " + value)
+        else:
+            out.append((b"], " if key is not None else b", ") + name + b": [" + value)
+            key = name
+    return b"".join(out) + (b"]}" if key is not None else b"}")
+
+
+def jsonld_document(triples: list[Triple]) -> dict[str, Any]:
+    """Compact JSON-LD: a context of the prefixes and one node object per subject, in sorted order."""
+    return {"@context": dict(sorted(PREFIXES.items())), "@graph": list(jsonld_nodes(triples))}
+
+
+# hkgraph.jsonld is written one node object per line: JSONLD_HEAD, the lines joined by
+# JSONLD_SEPARATOR, JSONLD_TAIL (a diff of two builds then shows the subjects that changed).
+JSONLD_HEAD = (
+    '{"@context": ' + json.dumps(dict(sorted(PREFIXES.items())), indent=1) + ',\n"@graph": [\n'
+).encode()
+JSONLD_SEPARATOR = b",\n"
+JSONLD_TAIL = b"\n]}\n"
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps(…, ensure_ascii=False) makes one per call
+
+
+def jsonld_line(node: dict[str, Any]) -> bytes:
+    return _ENCODE(node).encode()
+
+
+def _serialize(triples: list[Triple], fmt: str, path: Path) -> None:
+    if fmt == "ttl":
+        path.write_bytes(turtle_bytes(triples))
+    elif fmt == "nt":
+        with path.open("wb") as out:
+            ox.serialize(triples, out, ox.RdfFormat.N_TRIPLES)
+    else:
+        lines = JSONLD_SEPARATOR.join(jsonld_line(node) for node in jsonld_nodes(triples))
+        path.write_bytes(JSONLD_HEAD + lines + JSONLD_TAIL)
+
+
+def write_rdf(triples: list[Triple], out_dir: Path, stem: str = "hkgraph") -> dict[str, Path]:
+    """Write Turtle, N-Triples and JSON-LD files; returns format → path."""
+    paths = {
+        "ttl": out_dir / f"{stem}.ttl",
+        "nt": out_dir / f"{stem}.nt",
+        "jsonld": out_dir / f"{stem}.jsonld",
+    }
+    for fmt, path in paths.items():
+        _serialize(triples, fmt, path)
+    return paths

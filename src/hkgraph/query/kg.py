@@ -1,0 +1,715 @@
+"""``KnowledgeGraph``: ask the dataset questions from Python, from the built files or a SPARQL endpoint.
+
+>>> kg = KnowledgeGraph.open()                       # build ./data if dist/ is stale, then open dist/
+>>> kg.tips(node="WanVideo Model Loader", tag="vram")  # typed records, filters combine with AND
+
+Every helper (:meth:`~KnowledgeGraph.tips`, :meth:`~KnowledgeGraph.entity`,
+:meth:`~KnowledgeGraph.settings`) is written in SPARQL, so it gives the same answers on the embedded
+pyoxigraph store and on any SPARQL 1.1 endpoint that holds the same N-Triples. Names are resolved
+through ids, display names, aliases and node class names, case-insensitively; an unknown name raises
+:class:`UnknownNameError` with the closest matches.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shutil
+import sqlite3
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from pydantic import BaseModel, ValidationError
+
+from ..compile.rdf import BASE, RELATION_PREDICATES, expand, field_predicates
+from ..records import model as m
+from .engine import QueryError, connect_sql, open_store, run_sparql, sql_rows
+from .remote import RemoteSparql, is_endpoint
+
+DATASET_FILES = ("hkgraph.nt", "hkgraph.db")
+ENTITY_KINDS: tuple[str, ...] = tuple(m.ENTITY_KINDS)
+# The predicates whose values name an entity (besides its id): display name, aliases, node class name.
+LABEL_PREDICATES = ("skos:prefLabel", "skos:altLabel", "hkv:className")
+
+_RDF_TYPE = expand("rdf:type")
+_HAS_SETTING = expand("hkv:hasSetting")
+_HAS_QUOTE = expand("hkv:hasQuote")
+_HAS_FILE = expand("hkv:hasFile")
+_IN_TIP = expand("hkv:inTip")
+_TITLE = expand("dcterms:title")
+_MIN = expand("hkv:minValue")
+_MAX = expand("hkv:maxValue")
+_RELATIONS = {expand(curie): name for name, curie in RELATION_PREDICATES.items()}
+
+
+class UnknownNameError(QueryError, LookupError):
+    """A name that no entity has (``matches`` holds the closest names, best first)."""
+
+    def __init__(self, message: str, matches: list[str] | None = None):
+        super().__init__(message)
+        self.matches = matches or []
+
+
+class AmbiguousNameError(QueryError, LookupError):
+    """A name that several entities share (``candidates`` holds ``(kind, id)`` pairs)."""
+
+    def __init__(self, message: str, candidates: list[tuple[str, str]]):
+        super().__init__(message)
+        self.candidates = candidates
+
+
+@dataclass(frozen=True)
+class SettingAdvice:
+    """One piece of structured advice, with the names a reader needs to act on it."""
+
+    id: str
+    tip: str
+    tip_title: str
+    parameter: str
+    parameter_name: str
+    advice: str
+    value: str | None = None
+    values: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    direction: str | None = None
+    condition: str | None = None
+    node: str | None = None
+    node_name: str | None = None
+    model: str | None = None
+    hardware: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: list(v) if isinstance(v, tuple) else v for name, v in self.__dict__.items()}
+
+
+def iri_of(kind: str, ident: str) -> str:
+    return f"{BASE}{kind}/{ident}"
+
+
+def split_iri(iri: str) -> tuple[str, str]:
+    """``https://w3id.org/hkgraph/node/x`` → ``("node", "x")``; ``("", iri)`` for other IRIs."""
+    if not iri.startswith(BASE):
+        return "", iri
+    kind, _, ident = iri[len(BASE):].partition("/")
+    return kind, ident
+
+
+def _lit(text: str) -> str:
+    """A SPARQL string literal (JSON escaping is valid SPARQL escaping)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _closest(word: str, labels: Iterable[str], n: int = 3) -> list[str]:
+    by_key: dict[str, str] = {}
+    for label in labels:
+        by_key.setdefault(label.casefold(), label)
+    keys = difflib.get_close_matches(word.casefold(), list(by_key), n=n, cutoff=0.6)
+    return [by_key[k] for k in keys]
+
+
+def _hint(matches: list[str]) -> str:
+    if not matches:
+        return ""
+    quoted = [f"'{x}'" for x in matches]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f"; did you mean {listed}?"
+
+
+def find_dataset(path: Path) -> Path | None:
+    """The folder under ``path`` (itself or the shallowest below) that holds built dataset files."""
+    found = {p.parent for name in DATASET_FILES for p in path.rglob(name)}
+    candidates = [path, *sorted(found, key=lambda p: (len(p.parts), str(p)))]
+    for folder in candidates:
+        if any((folder / name).is_file() for name in DATASET_FILES):
+            return folder
+    return None
+
+
+def unpack_archive(archive: Path) -> tuple[Path, Path]:
+    """Unpack a release archive (zip or tar) into a temporary folder; returns (dataset folder, temp root).
+
+    This is the hook release archives are opened through: anything :func:`shutil.unpack_archive`
+    reads, whose contents hold ``hkgraph.nt`` (and ideally ``hkgraph.db``) somewhere inside.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="hkgraph-release-"))
+    try:
+        try:
+            shutil.unpack_archive(str(archive), str(tmp), filter="data")
+        except TypeError:  # zip archives take no filter (zipfile refuses unsafe paths itself)
+            shutil.unpack_archive(str(archive), str(tmp))
+        except (shutil.ReadError, ValueError) as exc:
+            raise QueryError(f"{archive} is not a dataset folder or a release archive ({exc})")
+        found = find_dataset(tmp)
+        if found is None:
+            raise QueryError(f"{archive} holds no hkgraph.nt or hkgraph.db")
+        return found, tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+class KnowledgeGraph:
+    """The dataset, embedded (pyoxigraph + SQLite files) or behind a SPARQL 1.1 endpoint.
+
+    Open one with :meth:`open`; use it as a context manager or call :meth:`close` when done.
+    """
+
+    def __init__(self, *, dist: Path | None = None, endpoint: str | None = None, timeout: float = 60.0):
+        if (dist is None) == (endpoint is None):
+            raise ValueError("give either dist or endpoint")
+        self.dist = dist
+        self.endpoint = endpoint
+        self._store: Any = RemoteSparql(endpoint, timeout=timeout) if endpoint else open_store(dist)  # type: ignore[arg-type]
+        self._conn: sqlite3.Connection | None = None
+        self._tmp: Path | None = None
+        self._labels: dict[str, dict[str, set[str]]] | None = None
+        self._spellings: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self._names: dict[tuple[str, str], str] = {}
+        self._parameter_nodes: dict[str, str] = {}
+        self._values: list[tuple[str, str, str]] | None = None
+
+    # ------------------------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, source: str | Path | None = None, *, root: str | Path = ".", timeout: float = 60.0) -> KnowledgeGraph:
+        """Open the dataset.
+
+        :param source: ``None`` to build ``root``/data into ``root``/dist when it is stale and open
+            that; a folder holding the built files (``dist/``); a project folder holding ``data/``
+            (built first when stale); a release archive; or the URL of a SPARQL endpoint.
+        :param timeout: seconds to wait for a remote endpoint.
+        """
+        if is_endpoint(source):
+            return cls(endpoint=str(source), timeout=timeout)
+        tmp = None
+        if source is None:
+            dist = cls._from_project(Path(root))
+        else:
+            path = Path(source)
+            if path.is_dir() and any((path / name).is_file() for name in DATASET_FILES):
+                dist = path
+            elif path.is_dir() and (path / "data").is_dir():
+                dist = cls._from_project(path)
+            elif path.is_file():
+                dist, tmp = unpack_archive(path)
+            elif not path.exists():
+                raise QueryError(f"{path} does not exist")
+            else:
+                raise QueryError(f"{path} holds neither built files (hkgraph.nt, hkgraph.db) nor a data/ folder")
+        try:
+            kg = cls(dist=dist)
+        except BaseException:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        kg._tmp = tmp
+        return kg
+
+    @staticmethod
+    def _from_project(root: Path) -> Path:
+        if (root / "data").is_dir():
+            from ..compile.build import ensure_built
+
+            return ensure_built(root)
+        dist = root / "dist"
+        if any((dist / name).is_file() for name in DATASET_FILES):
+            return dist
+        raise QueryError(f"{root.resolve()} has neither data/ to build nor a built dist/")
+
+    def close(self) -> None:
+        if isinstance(self._store, RemoteSparql):
+            self._store.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._store = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self) -> KnowledgeGraph:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"KnowledgeGraph({self.endpoint or str(self.dist)!r})"
+
+    @property
+    def embedded(self) -> bool:
+        """True when the files are local (SQL works); False for a remote SPARQL endpoint."""
+        return self.endpoint is None
+
+    # ----------------------------------------------------------------------------------- raw queries
+
+    def sparql(self, query: str) -> list[dict[str, Any]] | bool:
+        """Run a SPARQL query (the hkgraph prefixes are predeclared).
+
+        SELECT gives a list of row dicts of plain Python values (IRIs and strings as ``str``, numbers
+        as ``int``/``float``, booleans as ``bool``, unbound as ``None``); ASK gives a ``bool``;
+        CONSTRUCT and DESCRIBE give a list of ``{"subject", "predicate", "object"}`` dicts.
+        """
+        if self._store is None:
+            raise QueryError("this KnowledgeGraph is closed")
+        result = run_sparql(self._store, query)
+        if isinstance(result, bool) or not result or isinstance(result[0], dict):
+            return result  # type: ignore[return-value]
+        return [dict(zip(("subject", "predicate", "object"), t, strict=True)) for t in result]  # type: ignore[arg-type]
+
+    def _select(self, query: str) -> list[dict[str, Any]]:
+        rows = self.sparql(query)
+        assert isinstance(rows, list)
+        return rows
+
+    def sql(self, query: str, params: Any = None) -> list[dict[str, Any]]:
+        """Run a read-only SQL query on hkgraph.db; rows as dicts. Embedded only."""
+        if self.dist is None:
+            raise QueryError(
+                f"SQL needs the built files; this KnowledgeGraph talks to the SPARQL endpoint {self.endpoint}"
+            )
+        if self._conn is None:
+            self._conn = connect_sql(self.dist / "hkgraph.db")
+        return sql_rows(self._conn, query, params)
+
+    # ------------------------------------------------------------------------------------ names
+
+    def _load_labels(self) -> dict[str, dict[str, set[str]]]:
+        if self._labels is not None:
+            return self._labels
+        # one pattern per predicate: with the class or a VALUES of predicates in the pattern, the engine
+        # scans every identifier in the graph (3 s at 100k tips instead of 0.3 s)
+        rows = self._select(
+            "SELECT ?e ?p ?label WHERE { "
+            + " UNION ".join(f"{{ ?e {p} ?label BIND({p} AS ?p) }}" for p in LABEL_PREDICATES)
+            + " }"
+        )
+        labels: dict[str, dict[str, set[str]]] = {kind: defaultdict(set) for kind in ENTITY_KINDS}
+        pref = expand("skos:prefLabel")
+        for row in rows:
+            kind, ident = split_iri(row["e"])
+            if kind not in labels:
+                continue
+            for label in (str(row["label"]), ident) if row["p"] == pref else (str(row["label"]),):
+                labels[kind][label.casefold()].add(ident)
+                self._spellings[label].add((kind, ident))
+            if row["p"] == pref:
+                self._names[(kind, ident)] = str(row["label"])
+        for row in self._select("SELECT ?p ?n WHERE { ?p a hkv:Parameter ; hkv:ofNode ?n }"):
+            self._parameter_nodes[split_iri(row["p"])[1]] = split_iri(row["n"])[1]
+        self._labels = labels
+        return labels
+
+    def name_of(self, kind: str, ident: str) -> str | None:
+        """The display name of an entity."""
+        self._load_labels()
+        return self._names.get((kind, ident))
+
+    def resolve(self, kind: str, name: str) -> list[str]:
+        """The ids of the ``kind`` entities that ``name`` names (by id, name, alias or class name).
+
+        :raises UnknownNameError: when none does, with the closest names.
+        """
+        found = self._lookup(kind, name)
+        if found:
+            return found
+        matches = self._suggest(name, [kind])
+        raise UnknownNameError(f"unknown {kind} '{name}'{_hint(matches)}", matches)
+
+    def _lookup(self, kind: str, name: str) -> list[str]:
+        if kind not in ENTITY_KINDS:
+            raise QueryError(f"unknown entity kind '{kind}'; kinds are: {', '.join(ENTITY_KINDS)}{_hint(_closest(kind, ENTITY_KINDS))}")
+        labels = self._load_labels()[kind]
+        key = name.strip().casefold()
+        ids = labels.get(key, ())
+        exact = [i for i in ids if i == key]  # an id wins over another entity's alias spelled like it
+        return exact or sorted(ids)
+
+    def _suggest(self, word: str, kinds: list[str]) -> list[str]:
+        """Display names of the entities of ``kinds`` with a spelling close to ``word``."""
+        spellings = [sp for sp, owners in self._spellings.items() if any(k in kinds for k, _i in owners)]
+        out: list[str] = []
+        for spelling in _closest(word, sorted(spellings), n=10):
+            for kind, ident in sorted(self._spellings[spelling]):
+                name = self._names.get((kind, ident), ident)
+                if kind in kinds and name not in out:
+                    out.append(name)
+        return out[:3]
+
+    def _resolve_any(self, name: str, kind: str | None) -> tuple[str, str]:
+        kinds = [kind] if kind else list(ENTITY_KINDS)
+        found: list[tuple[str, str]] = []
+        for k in kinds:
+            found += [(k, i) for i in self._lookup(k, name)]
+        if not found:
+            matches = self._suggest(name, kinds)
+            what = kind or "entity"
+            raise UnknownNameError(f"unknown {what} '{name}'{_hint(matches)}", matches)
+        if len(found) > 1:
+            listed = ", ".join(f"{k} '{i}'" for k, i in found[:10]) + (" …" if len(found) > 10 else "")
+            raise AmbiguousNameError(
+                f"'{name}' names {len(found)} entities: {listed}; give the id or the kind", found
+            )
+        return found[0]
+
+    def _resolve_values(self, value: str, parameters: list[str] | None) -> list[str]:
+        """Value IRIs for ``value`` (``fp16``, ``quantization=fp16`` or ``<parameter-id>=fp16``)."""
+        if self._values is None:
+            rows = self._select("SELECT ?v ?label ?p WHERE { ?v a hkv:ParameterValue ; rdfs:label ?label ; hkv:ofParameter ?p }")
+            self._values = [(r["v"], str(r["label"]), split_iri(r["p"])[1]) for r in rows]
+        scope = set(parameters) if parameters else None
+        text = value.strip()
+        if "=" in text:
+            left, _, text = text.partition("=")
+            named = set(self.resolve("parameter", left))
+            scope = named & scope if scope else named
+        key = text.casefold()
+        candidates = [v for v in self._values if scope is None or v[2] in scope]
+        iris = sorted(v for v, label, _p in candidates if label.casefold() == key)
+        if not iris:
+            matches = _closest(text, {label for _v, label, _p in candidates})
+            raise UnknownNameError(f"unknown value '{value}'{_hint(matches)}", matches)
+        return iris
+
+    # ------------------------------------------------------------------------------------ helpers
+
+    def entity(self, name: str, kind: str | None = None) -> m.Entity:
+        """The entity ``name`` names (id, display name, alias or node class name; any case).
+
+        :raises UnknownNameError: with the closest names; :raises AmbiguousNameError: when several entities
+            share the name (give ``kind`` or the id).
+        """
+        kind, ident = self._resolve_any(name, kind)
+        rows = self._select(
+            f"SELECT ?s ?p ?o WHERE {{ <{iri_of(kind, ident)}> hkv:hasFile? ?s . ?s ?p ?o . }}"
+        )
+        entity = _entity_from_rows(kind, ident, rows)
+        if isinstance(entity, m.Parameter) and entity.allowed_values:
+            # the graph keeps the node's order of a closed list as each value's hkv:position
+            ranked = self._select(
+                f"SELECT ?label ?position WHERE {{ ?v hkv:ofParameter <{iri_of(kind, ident)}> ; "
+                "rdfs:label ?label ; hkv:position ?position . }"
+            )
+            position = {str(r["label"]): int(r["position"]) for r in ranked}
+            entity.allowed_values.sort(key=lambda v: (position.get(v, len(position)), v))
+        return entity
+
+    def tips(
+        self,
+        *,
+        node: str | None = None,
+        parameter: str | None = None,
+        value: str | None = None,
+        model: str | None = None,
+        repo: str | None = None,
+        hardware: str | None = None,
+        person: str | None = None,
+        concept: str | None = None,
+        tag: str | None = None,
+        kind: str | None = None,
+        text: str | None = None,
+        limit: int | None = None,
+    ) -> list[m.Tip]:
+        """Tips matching every given filter, as :class:`hkgraph.records.model.Tip` records sorted by id.
+
+        Entity filters take an id, a display name or an alias. ``repo`` also matches tips about the
+        repo's nodes; ``concept`` also matches tips about narrower concepts; ``value`` is a value
+        (``fp16``), optionally with its parameter (``quantization=fp16``) and matches tips that name it
+        or advise on it; ``text`` matches tips whose title, summary or excerpt contain every word
+        (case-insensitive). Link lists in the records come back sorted (the graph keeps no order).
+        """
+        where = ["?tip a hkv:Tip ."]
+        param_ids: list[str] | None = None
+        node_ids = self.resolve("node", node) if node else None
+        if parameter:
+            param_ids = self.resolve("parameter", parameter)
+            if node_ids:  # a parameter name shared by many nodes: keep the ones of the node asked for
+                param_ids = [p for p in param_ids if self._parameter_nodes.get(p) in node_ids] or param_ids
+        filters: list[tuple[str, list[str]]] = []
+        if node_ids:
+            filters.append(("hkv:aboutNode", [iri_of("node", i) for i in node_ids]))
+        if param_ids:
+            filters.append(("hkv:aboutParameter", [iri_of("parameter", i) for i in param_ids]))
+        if value:
+            filters.append(("hkv:aboutValue|(hkv:hasSetting/hkv:valueRef)", self._resolve_values(value, param_ids)))
+        for field, given, path in (
+            ("model", model, "hkv:aboutModel"),
+            ("repo", repo, "hkv:aboutRepo|(hkv:aboutNode/hkv:providedBy)"),
+            ("hardware", hardware, "hkv:aboutHardware"),
+            ("person", person, "hkv:mentionsPerson|prov:wasAttributedTo"),
+            ("concept", concept, "hkv:aboutConcept/skos:broader*"),
+        ):
+            if given:
+                filters.append((path, [iri_of(field, i) for i in self.resolve(field, given)]))
+        for n, (path, iris) in enumerate(filters):
+            where.append(f"VALUES ?f{n} {{ {' '.join(f'<{i}>' for i in iris)} }} ?tip {path} ?f{n} .")
+        if tag:
+            where.append(f"?tip hkv:tag {_lit(_closed(tag, m.TAGS, 'tag'))} .")
+        if kind:
+            where.append(f"?tip hkv:kind {_lit(_closed(kind, m.TIP_KINDS, 'kind'))} .")
+        # Each word must be in one of the fields (words hold no space: none can straddle two fields).
+        # Alone, one scan per word is fastest; after other filters, a check of the few tips they leave.
+        narrowed = len(where) > 1
+        for n, word in enumerate((text or "").lower().split()):
+            match = (f"?tip dcterms:title|dcterms:description|hkv:excerpt ?text{n} . "
+                     f"FILTER(CONTAINS(LCASE(?text{n}), {_lit(word)}))")
+            if narrowed:
+                where.append(f"FILTER EXISTS {{ {match} }}")
+            else:
+                where.append(f"{{ SELECT DISTINCT ?tip WHERE {{ {match} }} }}")
+        if limit is not None and limit < 0:
+            raise QueryError("limit must be zero or more")
+        page = f" LIMIT {int(limit)}" if limit is not None else ""
+        rows = self._select(
+            f"SELECT ?tip ?s ?p ?o WHERE {{ {{ SELECT DISTINCT ?tip WHERE {{ {' '.join(where)} }} "
+            f"ORDER BY ?tip{page} }} ?tip (hkv:hasSetting|hkv:hasQuote)? ?s . ?s ?p ?o . }}"
+        )
+        return _tips_from_rows(rows)
+
+    def settings(
+        self,
+        *,
+        node: str | None = None,
+        parameter: str | None = None,
+        model: str | None = None,
+        hardware: str | None = None,
+        advice: str | None = None,
+    ) -> list[SettingAdvice]:
+        """Structured advice on parameter values, sorted by parameter, tip and position.
+
+        ``node`` matches settings whose parameter is an input of the node or that name the node as
+        the one they apply to; the other filters match the setting's own fields.
+        """
+        where = ["?setting a hkv:Setting ."]
+        node_ids = self.resolve("node", node) if node else None
+        if node_ids:
+            iris = " ".join(f"<{iri_of('node', i)}>" for i in node_ids)
+            where.append(f"VALUES ?node {{ {iris} }} ?setting hkv:appliesToNode|(hkv:parameter/hkv:ofNode) ?node .")
+        if parameter:
+            ids = self.resolve("parameter", parameter)
+            if node_ids:
+                ids = [p for p in ids if self._parameter_nodes.get(p) in node_ids] or ids
+            iris = " ".join(f"<{iri_of('parameter', i)}>" for i in ids)
+            where.append(f"VALUES ?parameter {{ {iris} }} ?setting hkv:parameter ?parameter .")
+        for field, given, predicate in (("model", model, "hkv:appliesToModel"), ("hardware", hardware, "hkv:appliesToHardware")):
+            if given:
+                iris = " ".join(f"<{iri_of(field, i)}>" for i in self.resolve(field, given))
+                where.append(f"VALUES ?{field} {{ {iris} }} ?setting {predicate} ?{field} .")
+        if advice:
+            choices = m.Advice.__args__  # type: ignore[attr-defined]
+            where.append(f"?setting hkv:advice {_lit(_closed(advice, choices, 'advice'))} .")
+        rows = self._select(
+            f"SELECT ?setting ?p ?o WHERE {{ {{ SELECT DISTINCT ?setting WHERE {{ {' '.join(where)} }} }} "
+            "{ ?setting ?p ?o } UNION { ?setting hkv:inTip/dcterms:title ?o . BIND(dcterms:title AS ?p) } }"
+        )
+        self._load_labels()
+        return _settings_from_rows(rows, self._names, self._parameter_nodes)
+
+
+# ----------------------------------------------------------------------------- flat rows for output
+
+
+def _joined(values: Iterable[Any]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def tip_row(tip: m.Tip) -> dict[str, Any]:
+    """A tip as one flat row (lists joined with ", ") for tables and CSV."""
+    return {
+        "id": tip.id, "kind": tip.kind, "title": tip.title, "tags": _joined(tip.tags),
+        "nodes": _joined(tip.nodes), "parameters": _joined(tip.parameters), "values": _joined(tip.values),
+        "models": _joined(tip.models), "hardware": _joined(tip.hardware), "certainty": tip.certainty,
+        "page": tip.source.page, "section": tip.source.section,
+        "date": tip.source.date.isoformat() if tip.source.date else None, "summary": tip.summary,
+    }
+
+
+def entity_rows(entity: m.Entity) -> list[dict[str, Any]]:
+    """An entity as field/value rows, for a table."""
+    rows = [{"field": "kind", "value": entity.kind_name}]
+    for name, value in entity.model_dump(mode="json", exclude_defaults=True).items():
+        if isinstance(value, list):
+            value = "; ".join(json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v) for v in value)
+        rows.append({"field": name, "value": value})
+    return rows
+
+
+def setting_row(advice: SettingAdvice) -> dict[str, Any]:
+    """A setting as one flat row, for tables and CSV."""
+    if advice.value is not None:
+        value = advice.value
+    elif advice.values:
+        value = _joined(advice.values)
+    elif advice.direction and advice.min is None and advice.max is None:
+        value = advice.direction
+    else:
+        value = f"{'' if advice.min is None else f'{advice.min:g}'}..{'' if advice.max is None else f'{advice.max:g}'}"
+    return {
+        "node": advice.node_name or advice.node, "parameter": advice.parameter_name, "advice": advice.advice,
+        "value": value, "condition": advice.condition, "model": advice.model, "hardware": advice.hardware,
+        "tip": advice.tip,
+    }
+
+
+def _closed(given: str, choices: tuple[str, ...], what: str) -> str:
+    key = given.strip().lower()
+    if key in choices:
+        return key
+    raise UnknownNameError(
+        f"unknown {what} '{given}'; {what}s are: {', '.join(choices)}{_hint(_closest(given, choices))}",
+        _closest(given, choices),
+    )
+
+
+# ------------------------------------------------------------------------------ rows → records
+
+_FIELD_MAPS: dict[type[BaseModel], dict[str, tuple[str, str | None]]] = {}
+
+
+def _field_map(model_cls: type[BaseModel]) -> dict[str, tuple[str, str | None]]:
+    """predicate IRI → (field name, referenced kind) for the fields of a model that map directly."""
+    found = _FIELD_MAPS.get(model_cls)
+    if found is None:
+        found = {expand(curie): (name, ref) for name, (curie, ref) in field_predicates(model_cls).items()}
+        _FIELD_MAPS[model_cls] = found
+    return found
+
+
+def _is_list(model_cls: type[BaseModel], name: str) -> bool:
+    import typing
+
+    annotation = model_cls.model_fields[name].annotation
+    return typing.get_origin(annotation) is list
+
+
+def _value_of(obj: Any, ref: str | None) -> Any:
+    if ref == "value":
+        _kind, rest = split_iri(str(obj))
+        parameter, _, raw = rest.partition("/")
+        return f"{parameter}={unquote(raw)}"
+    if ref:
+        return split_iri(str(obj))[1]
+    return obj
+
+
+def _fill(model_cls: type[BaseModel], props: dict[str, list[Any]], out: dict[str, Any]) -> dict[str, Any]:
+    """Set the directly mapped fields of ``model_cls`` in ``out`` from predicate → values."""
+    for predicate, (name, ref) in _field_map(model_cls).items():
+        values = props.get(predicate)
+        if not values:
+            continue
+        converted = sorted({_value_of(v, ref) for v in values}, key=str)
+        out[name] = converted if _is_list(model_cls, name) else converted[0]
+    return out
+
+
+def _props(rows: list[dict[str, Any]], subject_key: str = "s") -> dict[str, dict[str, list[Any]]]:
+    by_subject: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        by_subject[row[subject_key]][row["p"]].append(row["o"])
+    return by_subject
+
+
+def _position(iri: str) -> int:
+    tail = iri.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _setting_fields(props: dict[str, list[Any]]) -> dict[str, Any]:
+    data = _fill(m.Setting, props, {})
+    values = sorted(str(v) for v in props.get(expand("hkv:value"), []))
+    data.pop("value", None)
+    data.pop("values", None)
+    if len(values) == 1:
+        data["value"] = values[0]
+    elif values:
+        data["values"] = values
+    bounds = {k: float(props[p][0]) for k, p in (("min", _MIN), ("max", _MAX)) if props.get(p)}
+    if bounds:
+        data["range"] = bounds
+    return data
+
+
+def _validated(model_cls: type[BaseModel], data: dict[str, Any]) -> Any:
+    try:
+        return model_cls.model_validate(data)
+    except ValidationError as exc:
+        raise QueryError(f"the graph holds a {model_cls.__name__} that is not a valid record: {exc}") from exc
+
+
+def _tips_from_rows(rows: list[dict[str, Any]]) -> list[m.Tip]:
+    subjects = _props(rows)
+    out = []
+    for tip in sorted({row["tip"] for row in rows}):
+        props = subjects[tip]
+        data = _fill(m.Tip, props, {"id": split_iri(tip)[1]})
+        data["source"] = _fill(m.Source, props, {})
+        quotes = sorted({str(q) for q in props.get(_HAS_QUOTE, [])}, key=_position)
+        if quotes:
+            data["quotes"] = [_fill(m.Quote, subjects[q], {}) for q in quotes]
+        settings = sorted({str(s) for s in props.get(_HAS_SETTING, [])}, key=_position)
+        if settings:
+            data["settings"] = [_setting_fields(subjects[s]) for s in settings]
+        relations = [
+            {"type": name, "tip": split_iri(str(other))[1]}
+            for predicate, name in _RELATIONS.items() for other in props.get(predicate, [])
+        ]
+        if relations:
+            data["relations"] = sorted(relations, key=lambda r: (r["type"], r["tip"]))
+        out.append(_validated(m.Tip, data))
+    return out
+
+
+def _entity_from_rows(kind: str, ident: str, rows: list[dict[str, Any]]) -> m.Entity:
+    model_cls = m.ENTITY_KINDS[kind]
+    subjects = _props(rows)
+    props = subjects.get(iri_of(kind, ident), {})
+    data = _fill(model_cls, props, {"id": ident})
+    if kind == "parameter":
+        for name, predicate in (("min", _MIN), ("max", _MAX)):
+            if props.get(predicate):
+                data[name] = float(props[predicate][0])
+    if kind == "model":
+        files = []
+        for file_iri in sorted(str(f) for f in props.get(_HAS_FILE, [])):
+            fp = subjects.get(file_iri, {})
+            entry = {"name": fp.get(expand("schema:name"), [None])[0]}
+            if fp.get(expand("hkv:precision")):
+                entry["precision"] = fp[expand("hkv:precision")][0]
+            if fp.get(expand("schema:contentUrl")):
+                entry["url"] = fp[expand("schema:contentUrl")][0]
+            files.append(entry)
+        if files:
+            data["files"] = files
+    return _validated(model_cls, data)
+
+
+def _settings_from_rows(
+    rows: list[dict[str, Any]], names: dict[tuple[str, str], str], parameter_nodes: dict[str, str]
+) -> list[SettingAdvice]:
+    subjects = _props(rows, "setting")
+    titles = {iri: str(props.pop(_TITLE)[0]) for iri, props in subjects.items()}
+    out = []
+    for setting_iri, props in subjects.items():
+        fields = _setting_fields(props)
+        record = _validated(m.Setting, fields)
+        tip = split_iri(str(props[_IN_TIP][0]))[1]
+        node = record.node or parameter_nodes.get(record.parameter)
+        out.append(SettingAdvice(
+            id=split_iri(setting_iri)[1], tip=tip, tip_title=titles[setting_iri],
+            parameter=record.parameter, parameter_name=names.get(("parameter", record.parameter), record.parameter),
+            advice=record.advice, value=record.value, values=tuple(record.values),
+            min=record.range.min if record.range else None, max=record.range.max if record.range else None,
+            direction=record.direction, condition=record.condition, node=node, node_name=names.get(("node", node)) if node else None,
+            model=record.model, hardware=record.hardware,
+        ))
+    return sorted(out, key=lambda s: (s.parameter, s.tip, _position(s.id)))
+
+
+__all__ = ["AmbiguousNameError", "KnowledgeGraph", "QueryError", "SettingAdvice", "UnknownNameError"]
