@@ -9,7 +9,15 @@ else ``hkgraph.nt`` loaded into memory) or from the path in the plugin settings:
         rdf: hkgraph.nt          # a store folder or an RDF file; relative to the database's folder
         time_limit_ms: 5000      # per query
         max_rows: 10000          # rows (or triples) per answer; the rest is cut and flagged
-        max_concurrent: 2        # worker processes, so queries running at once
+        max_bytes: 16777216      # bytes per answer, about; the rest is cut and flagged
+        max_memory_mb: 2048      # address space of each query worker
+        max_concurrent: 2        # worker processes of the heavy lane, so slow queries running at once
+        light_workers: 1         # worker processes of the light lane (queries not yet seen to be slow)
+        light_ms: 500            # a query slower than this moves to the heavy lane
+        allowed_hosts: []        # Host names accepted besides loopback ones when bound to loopback
+        debug_pages: false       # serve Datasette's /-/versions, /-/threads … pages
+
+Every limit, and what the server refuses, is described in docs/public.md.
 
 The protocol itself (policy, limits, formats) lives in :mod:`hkgraph.web.sparql_protocol`.
 """
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sys
 import urllib.parse
 import weakref
 from dataclasses import dataclass
@@ -36,6 +45,8 @@ from ...compile.sqlite import ENTITY_TABLES, LINK_TABLES
 from ...release.archive import latest_release, release_files, release_version
 from .. import sparql_protocol as sp
 from ..advise_page import ROUTES as ADVISE_ROUTES
+from ..bounded import BadFormError, BodyTooLargeError, read_body
+from ..guard import guard_app, harden_connection, quiet_exceptions, safe_href
 from ..metadata import DATABASE
 from ..sparql_pool import WorkerPool
 
@@ -43,6 +54,8 @@ PATH = "/-/sparql"
 PLUGIN = "hkgraph"
 CONFIG_TYPES: dict[str, type] = {
     "database": str, "rdf": str, "time_limit_ms": int, "max_rows": int, "max_concurrent": int,
+    "max_bytes": int, "max_memory_mb": int, "light_workers": int, "light_ms": int, "allowed_hosts": list,
+    "debug_pages": bool,
 }
 MAX_BODY = 1_000_000
 CORS = {
@@ -97,8 +110,14 @@ def read_config(datasette: Any) -> dict[str, Any]:
                 f"hkgraph plugin config error: unknown setting {key!r}; known: {', '.join(CONFIG_TYPES)}"
             )
         wanted = CONFIG_TYPES[key]
-        if not isinstance(value, wanted) or isinstance(value, bool) or (wanted is int and value <= 0):
-            kind = "a positive integer" if wanted is int else "a string"
+        ok = isinstance(value, wanted) and (wanted is bool or not isinstance(value, bool))
+        if wanted is int and ok:
+            ok = value > 0
+        if wanted is list and ok:
+            ok = all(isinstance(v, str) for v in value)
+        if not ok:
+            kind = {int: "a positive integer", str: "a string", bool: "true or false",
+                    list: "a list of host names"}[wanted]
             raise click.ClickException(f"hkgraph plugin config error: {key} must be {kind}, not {value!r}")
     defaults = sp.Limits()
     return {
@@ -106,7 +125,13 @@ def read_config(datasette: Any) -> dict[str, Any]:
         "rdf": config.get("rdf"),
         "time_limit_ms": config.get("time_limit_ms", defaults.time_limit_ms),
         "max_rows": config.get("max_rows", defaults.max_rows),
+        "max_bytes": config.get("max_bytes", defaults.max_bytes),
+        "max_memory_mb": config.get("max_memory_mb", defaults.max_memory_mb),
         "max_concurrent": config.get("max_concurrent", 2),
+        "light_workers": config.get("light_workers", 1),
+        "light_ms": config.get("light_ms", 500),
+        "allowed_hosts": config.get("allowed_hosts", []),
+        "debug_pages": config.get("debug_pages", False),
     }
 
 
@@ -146,13 +171,18 @@ def startup(datasette: Any) -> Any:
             _ENDPOINTS[datasette] = None
             return
         database, path = found
-        limits = sp.Limits(config["time_limit_ms"], config["max_rows"])
+        limits = sp.Limits(config["time_limit_ms"], config["max_rows"], config["max_bytes"], config["max_memory_mb"])
         try:
             pool = await asyncio.get_running_loop().run_in_executor(
-                None, functools.partial(WorkerPool, path, config["max_concurrent"], limits)
+                None, functools.partial(WorkerPool, path, config["max_concurrent"], limits,
+                                        light=config["light_workers"], light_ms=config["light_ms"])
             )
         except RuntimeError as exc:
             raise click.ClickException(f"hkgraph plugin: cannot load the graph from {path}: {exc}")
+        if not pool.network_isolated:
+            reasons = "; ".join(f"{k}: {v}" for k, v in pool.layers.items())
+            print(f"hkgraph: warning: the SPARQL workers could not be cut off the network ({reasons}); "
+                  "SERVICE stays refused by the query check alone", file=sys.stderr)
         previous = _ENDPOINTS.get(datasette)
         if previous is not None:
             previous.pool.close()
@@ -160,6 +190,36 @@ def startup(datasette: Any) -> Any:
         weakref.finalize(datasette, pool.close)
 
     return inner
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    """The Host check and the withheld debug pages (:mod:`hkgraph.web.guard`)."""
+    settings: dict[str, Any] = {}
+
+    def config() -> dict[str, Any]:
+        if not settings:
+            try:
+                settings.update(read_config(datasette))
+            except click.ClickException:
+                settings.update({"allowed_hosts": [], "debug_pages": False})
+        return settings
+
+    return lambda app: guard_app(app, config)
+
+
+@hookimpl
+def prepare_connection(conn: Any) -> None:
+    harden_connection(conn)
+
+
+@hookimpl
+def handle_exception(datasette: Any, request: Any, exception: BaseException) -> None:
+    quiet_exceptions()  # Datasette's own handler answers; it must not print every frame's locals
+    return None
+
+
+quiet_exceptions()
 
 
 @hookimpl
@@ -258,9 +318,10 @@ async def _read_request(request: Any, endpoint: Endpoint | None) -> tuple[str | 
     params = urllib.parse.parse_qs(request.query_string, keep_blank_values=True)
     if request.method == "POST":
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        body = await request.post_body()
-        if len(body) > MAX_BODY:
-            raise sp.ProtocolError(f"the request body is larger than {MAX_BODY} bytes", status=413)
+        try:
+            body = await read_body(request, MAX_BODY)
+        except (BodyTooLargeError, BadFormError) as exc:
+            raise sp.ProtocolError(str(exc), status=exc.status) from None
         if content_type == "application/x-www-form-urlencoded":
             try:
                 form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
@@ -371,7 +432,7 @@ def display_term(datasette: Any, database: str, term: Any) -> dict[str, Any]:
     if term is None:
         return {"text": ""}
     if isinstance(term, ox.NamedNode):
-        return {"text": curie(term.value), "href": row_href(datasette, database, term.value) or term.value,
+        return {"text": curie(term.value), "href": row_href(datasette, database, term.value) or safe_href(term.value),
                 "title": term.value}
     if isinstance(term, ox.BlankNode):
         return {"text": f"_:{term.value}"}
