@@ -110,6 +110,16 @@ def open_store(dist: Path) -> ox.Store:
     return store
 
 
+def open_store_job(dist: str) -> tuple[ox.Store, None]:
+    """Worker setup (:class:`hkgraph.query.sandbox.Worker`): the store of the build at ``dist``."""
+    return open_store(Path(dist)), None
+
+
+def sparql_job(store: ox.Store, query: str) -> Any:
+    """Worker job: one query's answer as plain Python values (see :func:`run_sparql`)."""
+    return run_sparql(store, query)
+
+
 def connect_sql(db_path: Path) -> sqlite3.Connection:
     """A read-only connection to a built hkgraph.db."""
     if not Path(db_path).is_file():

@@ -29,7 +29,9 @@ from pydantic import BaseModel, ValidationError
 from ..compile.rdf import BASE, RELATION_PREDICATES, expand, field_predicates
 from ..records import model as m
 from .engine import QueryError, connect_sql, open_store, run_sparql, sql_rows
+from .policy import PolicyError, check_query
 from .remote import RemoteSparql, is_endpoint
+from .sandbox import JobError, Worker, WorkerCrashError, WorkerStartError
 
 DATASET_FILES = ("hkgraph.nt", "hkgraph.db")
 ENTITY_KINDS: tuple[str, ...] = tuple(m.ENTITY_KINDS)
@@ -173,6 +175,8 @@ class KnowledgeGraph:
         self._names: dict[tuple[str, str], str] = {}
         self._parameter_nodes: dict[str, str] = {}
         self._values: list[tuple[str, str, str]] | None = None
+        self._timeout = timeout
+        self._worker: Worker | None = None
 
     # ------------------------------------------------------------------------------------ opening
 
@@ -223,6 +227,9 @@ class KnowledgeGraph:
         raise QueryError(f"{root.resolve()} has neither data/ to build nor a built dist/")
 
     def close(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
         if isinstance(self._store, RemoteSparql):
             self._store.close()
         if self._conn is not None:
@@ -255,16 +262,57 @@ class KnowledgeGraph:
         SELECT gives a list of row dicts of plain Python values (IRIs and strings as ``str``, numbers
         as ``int``/``float``, booleans as ``bool``, unbound as ``None``); ASK gives a ``bool``;
         CONSTRUCT and DESCRIBE give a list of ``{"subject", "predicate", "object"}`` dicts.
+
+        On the embedded files the query is checked first (:mod:`hkgraph.query.policy`: no SERVICE,
+        updates or outside FROM; nesting bounded) and runs in a confined worker process
+        (:mod:`hkgraph.query.sandbox`): it cannot reach the network, and an engine crash raises
+        :class:`QueryError` here instead of ending this process.
         """
         if self._store is None:
             raise QueryError("this KnowledgeGraph is closed")
-        result = run_sparql(self._store, query)
+        if self.endpoint is not None:
+            return self._as_rows(run_sparql(self._store, query))
+        try:
+            check_query(query, self._named_graphs())
+        except PolicyError as exc:
+            raise QueryError(str(exc)) from None
+        return self._as_rows(self._confined(query))
+
+    @staticmethod
+    def _as_rows(result: Any) -> list[dict[str, Any]] | bool:
         if isinstance(result, bool) or not result or isinstance(result[0], dict):
-            return result  # type: ignore[return-value]
-        return [dict(zip(("subject", "predicate", "object"), t, strict=True)) for t in result]  # type: ignore[arg-type]
+            return result  # type: ignore[no-any-return]
+        return [dict(zip(("subject", "predicate", "object"), t, strict=True)) for t in result]
+
+    def _named_graphs(self) -> list[str]:
+        return [g.value for g in self._store.named_graphs() if hasattr(g, "value")]
+
+    def _confined(self, query: str) -> Any:
+        """Run a query given by the caller in the worker process (started on first use)."""
+        if self._worker is None or not self._worker.alive:
+            worker = Worker("hkgraph.query.engine:open_store_job", str(self.dist))
+            try:
+                worker.wait_ready(max(self._timeout, 60.0))
+            except WorkerStartError as exc:
+                raise QueryError(f"cannot start the query worker: {exc}") from None
+            self._worker = worker
+        try:
+            return self._worker.call("hkgraph.query.engine:sparql_job", (query,), self._timeout)
+        except WorkerCrashError as exc:
+            self._worker = None
+            if exc.timed_out:
+                raise QueryError(f"the query ran longer than {self._timeout:g} s (the timeout of "
+                                 "KnowledgeGraph.open) and was stopped") from None
+            raise QueryError(f"the query engine crashed on this query (worker exit code {exc.code}); "
+                             "this process is unaffected and the next query starts a new worker") from None
+        except JobError as exc:
+            raise QueryError(str(exc)) from None
 
     def _select(self, query: str) -> list[dict[str, Any]]:
-        rows = self.sparql(query)
+        """The helpers' own queries: trusted, run in this process."""
+        if self._store is None:
+            raise QueryError("this KnowledgeGraph is closed")
+        rows = self._as_rows(run_sparql(self._store, query))
         assert isinstance(rows, list)
         return rows
 

@@ -130,7 +130,7 @@ def _parse(query: str) -> tuple[Any, Any]:
         except (ParseException, RecursionError, ValueError, TypeError):
             raise PolicyError(
                 f"SPARQL syntax error at line {query_error.lineno}, column {query_error.col}: "
-                f"{query_error.msg[0].lower() + query_error.msg[1:]} (a query this endpoint cannot read is not run)",
+                f"{query_error.msg[0].lower() + query_error.msg[1:]} (a query the policy check cannot read is not run)",
                 status=400,
             ) from None
         operations = [_UPDATE_NAMES.get(name, name.upper()) for name, _ in _names(update)
