@@ -359,8 +359,9 @@ def advise(workflow: Path, fmt: str, db: Path | None, max_bytes: int, root: Path
     """What the graph knows about a ComfyUI workflow: its nodes, values, models and what they imply."""
     import json
 
-    from .advise.advisor import AdviseError, advise_file, render_text
-    from .advise.workflow import WorkflowError
+    from .advise.advisor import AdviseError, render_text
+    from .advise.confined import AdvisorLimits, AdvisorRunner
+    from .advise.workflow import WorkflowError, read_bytes
     from .records.problems import DataError
 
     try:
@@ -368,7 +369,12 @@ def advise(workflow: Path, fmt: str, db: Path | None, max_bytes: int, root: Path
             from .compile.build import ensure_built
 
             db = ensure_built(root) / "hkgraph.db"
-        report = advise_file(workflow, db, max_bytes=max_bytes)
+        data = read_bytes(workflow, max_bytes=max_bytes)
+        runner = AdvisorRunner(db, AdvisorLimits(max_bytes=max_bytes))
+        try:
+            report = runner.run(data, str(workflow))
+        finally:
+            runner.close()
     except (WorkflowError, AdviseError) as exc:
         raise click.ClickException(str(exc))
     except DataError as exc:

@@ -194,7 +194,7 @@ def test_the_workers_cannot_connect_even_without_the_check(server: Served, liste
         _info, layers = worker.wait_ready(60)
         assert any(reason is None for reason in layers.values()), layers  # at least one layer holds here
         query = f"SELECT * WHERE {{ SERVICE <{listener.url}/unchecked> {{ ?s ?p ?o }} }}"
-        with pytest.raises(Exception, match="(?i)permitted|unreachable|network"):
+        with pytest.raises(Exception, match=r"(?i)permitted|unreachable|network"):
             worker.call("hkgraph.query.engine:sparql_job", (query,), 30)
     finally:
         worker.kill()
