@@ -212,3 +212,20 @@ def real_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "hkgraph", "release", "--root", str(root), "--version", "1.0.0"],
                    check=True, capture_output=True, env=env, timeout=600)
     return root / "dist" / "release" / "hkgraph-1.0.0.zip"
+
+
+def serve_site(root: Path, **plugin: Any) -> Served:
+    """A real `hkgraph serve` of tests/fixtures/site under ``root``, the hkgraph plugin settings
+    overridden by ``plugin``; it has answered once when this returns."""
+    import yaml
+
+    site_project(root)
+    metadata = yaml.safe_load((root / "metadata.yml").read_text())
+    metadata["plugins"]["hkgraph"].update(plugin)
+    (root / "metadata.yml").write_text(yaml.safe_dump(metadata, sort_keys=False))
+    served = Served(["--root", str(root)], root / "serve.log")
+    try:
+        return served.wait("/-/sparql?query=ASK%20%7B%7D")
+    except BaseException:
+        served.stop()
+        raise

@@ -4,6 +4,8 @@ tracebacks with local variables, and SQL that outgrows its time limit in one C c
 - **Host check (DNS rebinding)**: when the server listens on a loopback address, a request must name a
   loopback host (``localhost``, ``127.0.0.1``, ``[::1]``) or one listed in the plugin's ``allowed_hosts``.
   A web page whose name an attacker re-points at 127.0.0.1 then gets 421, not the local site.
+- **Methods**: only ``/-/sparql`` and ``/-/advise`` take a POST; other POSTs get 405 (Datasette answers
+  some with 500, and its CSRF check fails on multipart bodies with python-multipart 0.0.2x and later).
 - **Debug pages**: Datasette's ``/-/versions``, ``/-/threads``, ``/-/databases`` (absolute file paths),
   ``/-/messages``, ``/-/allow-debug``, ``/-/patterns`` and the other introspection pages answer 404
   unless the plugin's ``debug_pages`` is true.
@@ -27,6 +29,7 @@ DEBUG_PAGES = frozenset({
     "versions", "threads", "databases", "messages", "allow-debug", "patterns", "actor", "permissions",
     "plugins", "settings", "config", "metadata", "auth-token", "create-token", "logout",
 })
+POST_PATHS = frozenset({"/-/sparql", "/-/advise"})  # the only pages that take a body
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 SQL_MAX_LENGTH = 16 * 1024 * 1024  # bytes of one string or blob value in a SQL query
 SQL_HEAP_LIMIT = 1024 * 1024 * 1024  # bytes SQLite may allocate in the whole server (hard_heap_limit)
@@ -95,8 +98,12 @@ def guard_app(app: Any, config: Any) -> Any:
             await _plain(send, 421, "this server answers requests for localhost only; add the name to the "
                                     "hkgraph plugin's allowed_hosts to serve it under another name")
             return
-        if not settings.get("debug_pages", False) and is_debug_page(scope.get("path", "")):
+        path = scope.get("path", "")
+        if not settings.get("debug_pages", False) and is_debug_page(path):
             await _plain(send, 404, "not found")
+            return
+        if scope.get("method", "GET") not in ("GET", "HEAD", "OPTIONS") and path not in POST_PATHS:
+            await _plain(send, 405, f"{scope.get('method')} is not accepted here: this site is read-only")
             return
         await app(scope, receive, send)
 

@@ -248,8 +248,9 @@ async def downloads_view(datasette: Any, request: Any) -> Response:
 
 @hookimpl
 def skip_csrf(scope: dict[str, Any]) -> bool | None:
-    # A read-only endpoint that other sites may call (CORS): no state to protect.
-    return True if scope.get("path") == PATH else None
+    # A read-only endpoint that other sites may call (CORS), and the advisor, which computes a report and
+    # changes nothing: no state to protect.
+    return True if scope.get("path") in (PATH, "/-/advise") else None
 
 
 @hookimpl
