@@ -46,6 +46,10 @@ class BadRequestError(Exception):
     """The request carries no workflow, or one the page cannot read."""
 
 
+class UploadTooLargeError(Exception):
+    """The body is larger than the advisor reads (answered 413 as soon as that is known)."""
+
+
 class BusyError(Exception):
     """The advisor is busy with other workflows (answered 503)."""
 
@@ -74,8 +78,8 @@ async def _workflow_text(request: Any) -> tuple[bytes, str]:
             return fields.get("text", (None, b""))[1], "pasted workflow"
         body = await read_body(request, BODY_LIMIT)
     except BodyTooLargeError:
-        raise WorkflowError(f"the upload is larger than {BODY_LIMIT / 1e6:.1f} MB; the advisor reads workflows up to "
-                            f"{MAX_BYTES / 1e6:.1f} MB") from None
+        raise UploadTooLargeError(f"the upload is larger than {BODY_LIMIT / 1e6:.1f} MB; the advisor reads workflows "
+                                  f"up to {MAX_BYTES / 1e6:.1f} MB") from None
     except BadFormError as exc:
         raise BadRequestError(str(exc)) from None
     if kind == "application/x-www-form-urlencoded":
@@ -125,6 +129,8 @@ async def advise_page(datasette: Any, request: Any) -> Response:
             report = await run_advisor(datasette, db_path, data, name)
     except (WorkflowError, BadRequestError) as exc:
         error, status = str(exc), 400
+    except UploadTooLargeError as exc:
+        error, status = str(exc), 413
     except BusyError as exc:
         error, status = str(exc), 503
     except AdviseError as exc:
