@@ -167,7 +167,9 @@ class WorkerPool:
         try:
             worker = lane.idle.get(timeout=QUEUE_WAIT)  # a replacement may still be starting
         except queue.Empty:
-            raise sp.TimeLimitError(f"no query worker was free for {QUEUE_WAIT:.0f} s; try again later") from None
+            busy = sp.TimeLimitError(f"no query worker was free for {QUEUE_WAIT:.0f} s; try again later")
+            busy.ran = False  # type: ignore[attr-defined]
+            raise busy from None
         start = time.monotonic()
         try:
             result = worker.call("hkgraph.web.sparql_pool:answer_job",
@@ -192,34 +194,45 @@ class WorkerPool:
         lane.idle.put(worker)
         return result, time.monotonic() - start
 
-    async def run(self, query: str, accept: str = "", requested: str | None = None) -> sp.Answer:
-        """Run ``query`` in a worker and serialize its answer in the negotiated format."""
-        key = self._key(query)
+    async def _slot(self, key: str) -> _Lane:
+        """Wait for a worker of the query's lane; a query learned to be heavy while it waited in the light
+        lane moves to the heavy one (so a burst of one slow query does not fill the light lane)."""
         lane = self.lanes["heavy" if self._is_heavy(key) else "light"]
-        if lane.waiting >= MAX_WAITING:
-            raise sp.TimeLimitError("too many SPARQL queries are waiting; try again later")
-        lane.waiting += 1
-        try:
+        deadline = time.monotonic() + QUEUE_WAIT
+        while True:
+            if lane.waiting >= MAX_WAITING:
+                raise sp.TimeLimitError("too many SPARQL queries are waiting; try again later")
+            lane.waiting += 1
             try:
-                await asyncio.wait_for(lane.slots.acquire(), QUEUE_WAIT)
+                await asyncio.wait_for(lane.slots.acquire(), max(0.0, deadline - time.monotonic()))
             except TimeoutError:
                 raise sp.TimeLimitError(
                     f"every query worker stayed busy for {QUEUE_WAIT:.0f} s; try again later") from None
-        finally:
-            lane.waiting -= 1
-        started = time.monotonic()
+            finally:
+                lane.waiting -= 1
+            if lane.name == "light" and self._is_heavy(key):
+                lane.slots.release()
+                lane = self.lanes["heavy"]
+                continue
+            return lane
+
+    async def run(self, query: str, accept: str = "", requested: str | None = None) -> sp.Answer:
+        """Run ``query`` in a worker and serialize its answer in the negotiated format."""
+        key = self._key(query)
+        lane = await self._slot(key)
         try:
             loop = asyncio.get_running_loop()
-            result, _seconds = await loop.run_in_executor(lane.executor, self._blocking, lane, query, accept,
-                                                          requested)
+            result, seconds = await loop.run_in_executor(lane.executor, self._blocking, lane, query, accept,
+                                                         requested)
         except sp.ProtocolError as exc:
-            if lane.name == "light" and exc.status in (500, 503):
+            # the query itself was slow or too big (not: no worker was free)
+            if lane.name == "light" and exc.status in (500, 503) and getattr(exc, "ran", True):
                 self._remember_heavy(key)
             raise
         finally:
             lane.slots.release()
-            if lane.name == "light" and time.monotonic() - started > self.light_ms / 1000:
-                self._remember_heavy(key)
+        if lane.name == "light" and seconds > self.light_ms / 1000:
+            self._remember_heavy(key)
         return result
 
     def close(self) -> None:
