@@ -229,3 +229,26 @@ def serve_site(root: Path, **plugin: Any) -> Served:
     except BaseException:
         served.stop()
         raise
+
+
+def repack_release(archive: Path, dest: Path, change: dict[str, bytes | None]) -> Path:
+    """A copy of a release zip with members replaced, added or (None) removed, and SHA256SUMS made to
+    match again: what someone who controls the archive can send."""
+    import hashlib
+    import zipfile
+
+    with zipfile.ZipFile(archive) as zin:
+        top = zin.namelist()[0].split("/")[0]
+        members = {info.filename: zin.read(info.filename) for info in zin.infolist() if not info.is_dir()}
+    for rel, data in change.items():
+        if data is None:
+            members.pop(f"{top}/{rel}", None)
+        else:
+            members[f"{top}/{rel}"] = data
+    sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {name[len(top) + 1:]}\n"
+                   for name, data in sorted(members.items()) if name != f"{top}/SHA256SUMS")
+    members[f"{top}/SHA256SUMS"] = sums.encode()
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in sorted(members.items()):
+            zout.writestr(name, data)
+    return dest

@@ -326,13 +326,16 @@ def serve(root: Path, host: str, port: int, release_path: Path | None) -> None:
     metadata = root / "metadata.yml"
     if release_path is not None:
         from .release.archive import ReleaseError, open_release
+        from .web.metadata import render_metadata
 
         try:
             dist = open_release(release_path)
         except ReleaseError as exc:
             raise click.ClickException(str(exc))
-        if (dist / "metadata.yml").exists():
-            metadata = dist / "metadata.yml"
+        # A release supplies data, never configuration: its metadata.yml (which could carry scripts,
+        # plugin settings or another graph's path) is ignored; the descriptions come from this hkgraph.
+        metadata = dist.parent / f"{dist.name}.metadata.yml"
+        metadata.write_text(render_metadata(), encoding="utf-8")
     else:
         dist = ensure_built(root)
     args = [sys.executable, "-m", "datasette", "serve", "-i", str(dist / "hkgraph.db"),

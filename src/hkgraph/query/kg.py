@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
-import shutil
 import sqlite3
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from ..compile.rdf import BASE, RELATION_PREDICATES, expand, field_predicates
 from ..records import model as m
 from .engine import QueryError, connect_sql, open_store, run_sparql, sql_rows
 from .policy import PolicyError, check_query
+from .releases import ReleaseError, open_release
 from .remote import RemoteSparql, is_endpoint
 from .sandbox import JobError, Worker, WorkerCrashError, WorkerStartError
 
@@ -123,39 +122,6 @@ def _hint(matches: list[str]) -> str:
     return f"; did you mean {listed}?"
 
 
-def find_dataset(path: Path) -> Path | None:
-    """The folder under ``path`` (itself or the shallowest below) that holds built dataset files."""
-    found = {p.parent for name in DATASET_FILES for p in path.rglob(name)}
-    candidates = [path, *sorted(found, key=lambda p: (len(p.parts), str(p)))]
-    for folder in candidates:
-        if any((folder / name).is_file() for name in DATASET_FILES):
-            return folder
-    return None
-
-
-def unpack_archive(archive: Path) -> tuple[Path, Path]:
-    """Unpack a release archive (zip or tar) into a temporary folder; returns (dataset folder, temp root).
-
-    This is the hook release archives are opened through: anything :func:`shutil.unpack_archive`
-    reads, whose contents hold ``hkgraph.nt`` (and ideally ``hkgraph.db``) somewhere inside.
-    """
-    tmp = Path(tempfile.mkdtemp(prefix="hkgraph-release-"))
-    try:
-        try:
-            shutil.unpack_archive(str(archive), str(tmp), filter="data")
-        except TypeError:  # zip archives take no filter (zipfile refuses unsafe paths itself)
-            shutil.unpack_archive(str(archive), str(tmp))
-        except (shutil.ReadError, ValueError) as exc:
-            raise QueryError(f"{archive} is not a dataset folder or a release archive ({exc})")
-        found = find_dataset(tmp)
-        if found is None:
-            raise QueryError(f"{archive} holds no hkgraph.nt or hkgraph.db")
-        return found, tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
 class KnowledgeGraph:
     """The dataset, embedded (pyoxigraph + SQLite files) or behind a SPARQL 1.1 endpoint.
 
@@ -169,7 +135,6 @@ class KnowledgeGraph:
         self.endpoint = endpoint
         self._store: Any = RemoteSparql(endpoint, timeout=timeout) if endpoint else open_store(dist)  # type: ignore[arg-type]
         self._conn: sqlite3.Connection | None = None
-        self._tmp: Path | None = None
         self._labels: dict[str, dict[str, set[str]]] | None = None
         self._spellings: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self._names: dict[tuple[str, str], str] = {}
@@ -186,12 +151,13 @@ class KnowledgeGraph:
 
         :param source: ``None`` to build ``root``/data into ``root``/dist when it is stale and open
             that; a folder holding the built files (``dist/``); a project folder holding ``data/``
-            (built first when stale); a release archive; or the URL of a SPARQL endpoint.
-        :param timeout: seconds to wait for a remote endpoint.
+            (built first when stale); a release archive as ``hkgraph release`` writes it (checked
+            against its checksums and prepared once into a cache: see
+            :func:`hkgraph.query.releases.open_release`); or the URL of a SPARQL endpoint.
+        :param timeout: seconds to wait for a remote endpoint, or for one query given to :meth:`sparql`.
         """
         if is_endpoint(source):
             return cls(endpoint=str(source), timeout=timeout)
-        tmp = None
         if source is None:
             dist = cls._from_project(Path(root))
         else:
@@ -201,19 +167,20 @@ class KnowledgeGraph:
             elif path.is_dir() and (path / "data").is_dir():
                 dist = cls._from_project(path)
             elif path.is_file():
-                dist, tmp = unpack_archive(path)
+                dist = cls._from_release(path)
             elif not path.exists():
                 raise QueryError(f"{path} does not exist")
             else:
                 raise QueryError(f"{path} holds neither built files (hkgraph.nt, hkgraph.db) nor a data/ folder")
+        return cls(dist=dist, timeout=timeout)
+
+    @staticmethod
+    def _from_release(path: Path) -> Path:
+        """A release archive as `hkgraph release` wrote it, checked and prepared (:mod:`.releases`)."""
         try:
-            kg = cls(dist=dist)
-        except BaseException:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        kg._tmp = tmp
-        return kg
+            return open_release(path)
+        except ReleaseError as exc:
+            raise QueryError(f"{path} is not a dataset folder or a release archive that can be opened: {exc}")
 
     @staticmethod
     def _from_project(root: Path) -> Path:
@@ -236,9 +203,6 @@ class KnowledgeGraph:
             self._conn.close()
             self._conn = None
         self._store = None
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
 
     def __enter__(self) -> KnowledgeGraph:
         return self

@@ -29,6 +29,7 @@ import functools
 import sys
 import urllib.parse
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -239,9 +240,32 @@ def release_folder(datasette: Any) -> Path | None:
     return latest_release(releases) if releases.is_dir() else None
 
 
+_LISTINGS: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hkgraph-downloads")
+
+
+async def release_listing(folder: Path, base_url: str) -> list[dict[str, Any]]:
+    """:func:`release_files` of a release, hashed once per version of its files, in a thread of its own
+    (hashing hundreds of MB in the event loop would freeze every page)."""
+    stamps = []
+    for path in (folder / "SHA256SUMS", *(folder.parent / f"{folder.name}.{s}" for s in ("zip", "tar.gz"))):
+        try:
+            st = path.stat()
+            stamps.append((str(path), st.st_size, st.st_mtime_ns, st.st_ino))
+        except OSError:
+            stamps.append((str(path), None))
+    key = (base_url, *stamps)
+    if key not in _LISTINGS:
+        files = await asyncio.get_running_loop().run_in_executor(_HASHING, functools.partial(
+            release_files, folder, base_url=base_url))
+        _LISTINGS.clear()
+        _LISTINGS[key] = files
+    return _LISTINGS[key]
+
+
 async def downloads_view(datasette: Any, request: Any) -> Response:
     folder = release_folder(datasette)
-    files = release_files(folder, base_url=datasette.urls.path(DOWNLOADS_URL)) if folder else []
+    files = await release_listing(folder, datasette.urls.path(DOWNLOADS_URL)) if folder else []
     context = {"files": files, "version": release_version(folder) if folder else None}
     return Response.html(await datasette.render_template("downloads.html", context, request=request))
 
