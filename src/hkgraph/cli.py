@@ -34,14 +34,14 @@ def _endpoint_option(fn):  # type: ignore[no-untyped-def]
 @contextlib.contextmanager
 def _knowledge_graph(root: Path, endpoint: str | None):  # type: ignore[no-untyped-def]
     """A KnowledgeGraph on the endpoint, or on --root (built first when stale); errors as messages."""
-    from .compile.build import ShaclError
+    from .compile.build import BuildError, ShaclError
     from .query.engine import QueryError
     from .query.kg import KnowledgeGraph
     from .records.problems import DataError
 
     try:
         kg = KnowledgeGraph.open(endpoint) if endpoint else KnowledgeGraph.open(root=root)
-    except (QueryError, ShaclError) as exc:
+    except (QueryError, ShaclError, BuildError) as exc:
         raise click.ClickException(str(exc))
     except DataError as exc:
         for p in exc.problems:
@@ -109,12 +109,14 @@ def fmt(root: Path, check: bool) -> None:
 @click.option("--full", is_flag=True, help="Ignore the build cache (.cache/hkgraph-<out>/) and build everything anew.")
 def build(root: Path, out: Path, shacl: bool, full: bool) -> None:
     """Validate data/ and write hkgraph.db, .ttl, .nt and .jsonld into --out (atomically)."""
-    from .compile.build import ShaclError
+    from .compile.build import BuildError, ShaclError
     from .compile.build import build as run_build
     from .records.problems import DataError
 
     try:
         result = run_build(root, out, shacl=shacl, incremental=not full)
+    except BuildError as exc:
+        raise click.ClickException(str(exc))
     except DataError as exc:
         for p in exc.problems:
             if p.severity == "error":
