@@ -83,10 +83,11 @@ def test_bad_symbolic_links_are_problems(project: Path) -> None:
     (nodes / "dangling.yaml").symlink_to(project / "nowhere.yaml")
     (nodes / "loop-a.yaml").symlink_to(nodes / "loop-b.yaml")
     (nodes / "loop-b.yaml").symlink_to(nodes / "loop-a.yaml")
-    result = CliRunner().invoke(cli, ["validate", "--root", str(project)])
-    assert result.exit_code == 1 and not isinstance(result.exception, OSError | RuntimeError), result.output
-    assert "data/entities/nodes/dangling.yaml:1:1" in result.output
-    assert "data/entities/nodes/loop-a.yaml:1:1" in result.output
+    for command in ("validate", "build"):
+        result = CliRunner().invoke(cli, [command, "--root", str(project)])
+        assert result.exit_code == 1 and not isinstance(result.exception, OSError | RuntimeError), result.output
+        assert "data/entities/nodes/dangling.yaml:1:1" in result.output
+        assert "data/entities/nodes/loop-a.yaml:1:1" in result.output
 
 
 def test_a_damaged_store_does_not_block_incremental_builds(project: Path) -> None:

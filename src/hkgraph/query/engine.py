@@ -77,7 +77,7 @@ def sparql_result(result: Any) -> list[dict[str, Any]] | bool | list[tuple]:
     """pyoxigraph query results as plain Python values (see :func:`term_to_python`)."""
     if isinstance(result, bool | ox.QueryBoolean):
         return bool(result)
-    if isinstance(result, ox.QuerySolutions):
+    if isinstance(result, ox.QuerySolutions) or hasattr(result, "variables"):
         names = [v.value for v in result.variables]
         return [dict(zip(names, map(term_to_python, solution), strict=True)) for solution in result]
     return [(term_to_python(t.subject), term_to_python(t.predicate), term_to_python(t.object)) for t in result]
