@@ -73,7 +73,7 @@ def test_a_full_disk_is_a_message(project: Path, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(build_module, "to_sqlite", full)
     result = CliRunner().invoke(cli, ["build", "--root", str(project), "--full"])
-    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert (result.exit_code == 1 and result.exception is None) or isinstance(result.exception, SystemExit)
     assert "disk holding" in result.output and "is full" in result.output and "Traceback" not in result.output
     assert (dist / "hkgraph.db").read_bytes() == before
 
