@@ -871,19 +871,19 @@ def read_node(key: str, ref: ClassRef) -> dict[str, Any]:
             display = schema.kwargs.get("display_name")
             if isinstance(display, str):
                 entry["display_name"] = display
+            entry["outputs"] = _v3_outputs(schema.kwargs.get("outputs") or [])
+            entry["style"] = "v3"
             raw_inputs = schema.kwargs.get("inputs") or []
             if not isinstance(raw_inputs, list):
                 raise UnknownError("inputs")
             entry["inputs"] = [v3_input(call) for call in raw_inputs]
-            entry["outputs"] = _v3_outputs(schema.kwargs.get("outputs") or [])
-            entry["style"] = "v3"
         else:
+            entry["outputs"] = _classic_outputs(ref)
+            entry["style"] = "classic"
             fn = ref.method("INPUT_TYPES")
             if fn is None:
                 raise UnknownError("no INPUT_TYPES")
             entry["inputs"] = classic_inputs(run_function(*fn))
-            entry["outputs"] = _classic_outputs(ref)
-            entry["style"] = "classic"
     except (UnknownError, RecursionError) as exc:
         entry.pop("inputs", None)
         entry["static"] = False

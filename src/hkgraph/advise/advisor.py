@@ -891,7 +891,7 @@ def render_text(report: dict[str, Any], *, verbose: bool = False) -> str:
                      + (f"; +{len(needs) - 5} more packs" if len(needs) > 5 else ""))
     broken = [w for w in report["wiring"] if w["rule"] == "dangling-link"]
     if broken:
-        lines.append(f"broken links: {sum(w['count'] for w in broken)} (--verbose lists them)")
+        lines.append(f"broken links: {sum(w.get('count', 1) for w in broken)} (--verbose lists them)")
     hidden = (s["infos"] if not verbose else 0, s["cannot_tell"], len(report["tips"]))
     if not verbose and any(hidden):
         lines.append(f"--verbose: {hidden[0]} minor findings, {hidden[1]} pieces of advice the graph cannot "

@@ -150,6 +150,9 @@ def _types(node: WorkflowNode, spec: dict[str, Any], workflow: Workflow,
     if workflow.format == "api":
         for name, (origin, slot) in node.api_links.items():
             upstream = by_exec.get(origin)
+            if _slot_missing(upstream, slot):
+                out.append(_no_slot(node, name, upstream, slot))
+                continue
             produced = _output_type(upstream, slot)
             if produced and name in expected and not _accepts(expected[name], produced):
                 out.append(_mismatch(node, name, expected[name], upstream, produced))
@@ -164,11 +167,27 @@ def _types(node: WorkflowNode, spec: dict[str, Any], workflow: Workflow,
         upstream = by_exec.get(f"{node.scope}{link.origin}")
         if upstream is None or not isinstance(link.origin_slot, int):
             continue
-        produced = _output_type(upstream, link.origin_slot)
         name = s.widget or s.name
+        if _slot_missing(upstream, link.origin_slot):
+            out.append(_no_slot(node, name, upstream, link.origin_slot))
+            continue
+        produced = _output_type(upstream, link.origin_slot)
         if produced and name in expected and not _accepts(expected[name], produced):
             out.append(_mismatch(node, name, expected[name], upstream, produced))
     return out
+
+
+def _slot_missing(node: WorkflowNode | None, slot: int) -> bool:
+    spec = node_spec(node.type) if node is not None else None
+    outputs = (spec or {}).get("outputs")
+    return outputs is not None and not 0 <= slot < len(outputs)
+
+
+def _no_slot(node: WorkflowNode, name: str, upstream: WorkflowNode | None, slot: int) -> dict[str, Any]:
+    count = len((node_spec(upstream.type) or {}).get("outputs") or []) if upstream else 0
+    return _finding("dangling-link", "warning", node,
+                    f"'{name}' is linked to output #{slot} of {upstream.label if upstream else '?'}, which has "
+                    f"{count} output(s)", input=name, count=1)
 
 
 def _output_type(node: WorkflowNode | None, slot: int) -> str | None:
