@@ -121,3 +121,28 @@ def test_corpus_widget_values_fit_the_table():
     for cls in ("KSampler", "KSamplerAdvanced", "WanVideoSampler", "WanVideoModelLoader", "UNETLoader",
                 "VAELoader", "CLIPLoader", "LoraLoaderModelOnly", "WanImageToVideo", "ModelSamplingSD3"):
         assert fit[cls] >= 0.9 * seen[cls] > 0, cls
+
+
+def test_generated_entities_agree_with_the_table(dataset):
+    """Node and parameter entities written by ``node_inputs.py --entities`` say what the table says."""
+    table = node_inputs()
+    commits = {info["commit"][:12] for info in table["sources"].values()}
+    nodes = dataset.entities["node"]
+    checked = 0
+    for param in dataset.entities["parameter"].values():
+        if not param.read_from or not any(f"@{c}" in param.read_from for c in commits) or not param.node:
+            continue
+        node = nodes[param.node]
+        entry = table["nodes"].get(node.class_name)
+        if entry is None or not entry.get("static"):
+            continue
+        item = next(i for i in entry["inputs"] if i["name"] == param.name)
+        assert param.type == item["type"], param.id
+        if param.allowed_values:
+            assert param.allowed_values == [str(o) for o in item["options"]], param.id
+        checked += 1
+    assert checked >= 200
+    for node in nodes.values():
+        entry = table["nodes"].get(node.class_name or "")
+        if node.inputs and node.inputs_read_from and entry and any(f"@{c}" in node.inputs_read_from for c in commits):
+            assert node.inputs == entry["widgets"], node.id
