@@ -64,7 +64,7 @@ def usage(shared: Path, table: dict[str, Any]) -> Counter[str]:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError):
             continue
-        graphs = [doc] + list(((doc.get("definitions") or {}).get("subgraphs") or [])) if isinstance(doc, dict) else []
+        graphs = [doc, *((doc.get("definitions") or {}).get("subgraphs") or [])] if isinstance(doc, dict) else []
         for graph in graphs:
             for node in graph.get("nodes") or [] if isinstance(graph, dict) else []:
                 if isinstance(node, dict) and isinstance(node.get("type"), str):

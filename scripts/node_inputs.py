@@ -709,6 +709,8 @@ def v3_input(call: Any) -> dict[str, Any]:
         raise UnknownError("input id")
     if call.type.dynamic:
         raise UnknownError(f"dynamic input {name}")
+    if call.type.io_type == "COMFY_DYNAMICCOMBO_V3":
+        return _dynamic_combo(name, kw)
     if call.type.io_type == "COMFY_AUTOGROW_V3" or call.kind != "Input":
         template = kw.get("template", call.args[1] if len(call.args) > 1 else None)
         inner = None
@@ -742,8 +744,34 @@ def v3_input(call: Any) -> dict[str, Any]:
     return item
 
 
+def _dynamic_combo(name: str, kw: dict[str, Any]) -> dict[str, Any]:
+    """A combo whose choice adds inputs (io.DynamicCombo): its options and, per option, the inputs it adds."""
+    options = kw.get("options")
+    if not isinstance(options, list):
+        raise UnknownError(f"options of {name}")
+    children: dict[str, list[dict[str, Any]]] = {}
+    for option in options:
+        if not isinstance(option, IoCall) or option.kind != "Option":
+            raise UnknownError(f"an option of {name}")
+        key = option.kwargs.get("key", option.args[0] if option.args else None)
+        inputs = option.kwargs.get("inputs", option.args[1] if len(option.args) > 1 else [])
+        if not isinstance(key, str) or not isinstance(inputs, list):
+            raise UnknownError(f"an option of {name}")
+        children[key] = [v3_input(child) for child in inputs]
+    item = {"name": name, "type": "COMBO", "required": not kw.get("optional"), "widget": True,
+            "options": list(children), "choice_inputs": children}
+    if children:
+        item["default"] = next(iter(children))
+    return item
+
+
 def widget_order(inputs: list[dict[str, Any]]) -> list[str]:
-    """The order of ``widgets_values`` as ComfyUI's editor writes it for these inputs."""
+    """The order of ``widgets_values`` as ComfyUI's editor writes it for these inputs.
+
+    After a combo whose choice adds inputs (``choice_inputs``) come the widgets of the chosen option; the
+    order given here is the one for each such combo's first option (its default), and the advisor follows
+    the stored choice when it reads a file.
+    """
     order: list[str] = []
     for item in inputs:
         if not item.get("widget"):
@@ -752,6 +780,8 @@ def widget_order(inputs: list[dict[str, Any]]) -> list[str]:
         if item.get("control_after_generate"):
             order.append(CONTROL)
         order.extend(UPLOAD_SLOTS.get(item.get("upload") or "", []))
+        if item.get("choice_inputs"):
+            order.extend(widget_order(next(iter(item["choice_inputs"].values()), [])))
     return order
 
 
@@ -788,7 +818,7 @@ def io_types(world: World, comfy: Source) -> None:
                 io_type = next((k.value.value for k in deco.keywords
                                 if k.arg == "io_type" and isinstance(k.value, ast.Constant)), None)
                 if isinstance(io_type, str):
-                    dynamic = name in ("DynamicCombo", "DynamicSlot")
+                    dynamic = name == "DynamicSlot"
                     world.io_types[name] = IoType(io_type, widget_input(cls, set()), dynamic)
     world.io_types.setdefault("AnyType", IoType("*", widget=False))
 

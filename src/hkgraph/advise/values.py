@@ -85,10 +85,32 @@ def fits(value: Any, item: dict[str, Any] | str) -> bool:
     return True
 
 
-def _slots(spec: dict[str, Any]) -> list[dict[str, Any] | str]:
-    by_name = {i["name"]: i for i in spec.get("inputs") or []}
+def _slots(spec: dict[str, Any], values: list[Any] | None = None) -> list[dict[str, Any] | str]:
+    """The widget slots in stored order; after a combo whose choice adds inputs, those of the stored choice."""
+    inputs = spec.get("inputs") or []
+    if values is not None and any(i.get("choice_inputs") for i in inputs):
+        return _expand(inputs, values, [])
+    by_name = {i["name"]: i for i in inputs}
     return [by_name.get(name, name) if name not in (CONTROL, *UPLOAD_SLOTS) else name
             for name in spec.get("widgets") or []]
+
+
+def _expand(inputs: list[dict[str, Any]], values: list[Any], out: list[dict[str, Any] | str]) -> list:
+    upload = {"image": ["upload"], "video": ["upload"], "animated_image": ["upload"], "audio": ["audioUI", "upload"],
+              "model": ["upload"]}
+    for item in inputs:
+        if not item.get("widget"):
+            continue
+        out.append(item)
+        chosen = values[len(out) - 1] if len(out) - 1 < len(values) else None
+        if item.get("control_after_generate"):
+            out.append(CONTROL)
+        out.extend(upload.get(item.get("upload") or "", []))
+        choices = item.get("choice_inputs")
+        if choices:
+            key = chosen if isinstance(chosen, str) and chosen in choices else next(iter(choices), None)
+            _expand(choices.get(key, []) if key is not None else [], values, out)
+    return out
 
 
 def _describe(slot: dict[str, Any] | str) -> str:
@@ -159,7 +181,7 @@ def _read(node: WorkflowNode) -> Reading:
         why = ("the order of this node's widget values is not known" if spec is None
                else f"its inputs are built at run time ({spec.get('why')}); values not read")
         return Reading(note=why, expected=spec is not None)
-    slots = _slots(spec)
+    slots = _slots(spec, values)
     version = f"{spec['pack']} table"
     if len(values) == len(slots) and _first_misfit(slots, values) is None:
         return Reading(_named(slots, values), "table", expected=True)
