@@ -759,7 +759,7 @@ def _dynamic_combo(name: str, kw: dict[str, Any]) -> dict[str, Any]:
             raise UnknownError(f"an option of {name}")
         children[key] = [v3_input(child) for child in inputs]
     item = {"name": name, "type": "COMBO", "required": not kw.get("optional"), "widget": True,
-            "options": list(children), "choice_inputs": children}
+            "options": list(children), "choice_inputs": [{"key": k, "inputs": v} for k, v in children.items()]}
     if children:
         item["default"] = next(iter(children))
     return item
@@ -781,7 +781,7 @@ def widget_order(inputs: list[dict[str, Any]]) -> list[str]:
             order.append(CONTROL)
         order.extend(UPLOAD_SLOTS.get(item.get("upload") or "", []))
         if item.get("choice_inputs"):
-            order.extend(widget_order(next(iter(item["choice_inputs"].values()), [])))
+            order.extend(widget_order(item["choice_inputs"][0]["inputs"]))
     return order
 
 

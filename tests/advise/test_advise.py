@@ -456,3 +456,12 @@ def test_documented_example_runs(tmp_path, monkeypatch):
         assert result.exit_code == 0, result.output
         output = result.output
     assert output.rstrip("\n") == expected
+
+
+@pytest.mark.parametrize("mode", ["sageattn", "sageattn_3", "sageattn_compiled", "sageattn_ultravico",
+                                  "radial_sage_attention"])
+def test_every_sageattention_mode_counts(kb, mode):
+    wf = from_json({"nodes": [{"id": 1, "type": "WanVideoModelLoader",
+                               "widgets_values": ["m.safetensors", "bf16", "disabled", "offload_device", mode,
+                                                  "default"]}]})
+    assert advise(wf, kb)["facts"]["sage_attention"] is True

@@ -595,7 +595,9 @@ def _facts(seen: list[Seen], files: list[ModelFile]) -> cond.Facts:
         facts.skimmed |= "skimmed" in t
         facts.easycache |= "easycache" in t
         mode = values.get("attention_mode", values.get("sage_attention"))
-        facts.sage |= (isinstance(mode, str) and mode.casefold().startswith("sage")) or "sageattention" in t
+        # every SageAttention mode counts: sageattn, sageattn_3, sageattn_compiled, sageattn_ultravico,
+        # radial_sage_attention; and the patch nodes (PathchSageAttentionKJ, …)
+        facts.sage |= (isinstance(mode, str) and "sage" in mode.casefold()) or "sageattention" in t
         blocks = values.get("blocks_to_swap")
         facts.block_swap |= ("blockswap" in t and blocks != 0) or (
             isinstance(blocks, int | float) and not isinstance(blocks, bool) and blocks > 0)

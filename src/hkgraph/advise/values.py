@@ -106,10 +106,10 @@ def _expand(inputs: list[dict[str, Any]], values: list[Any], out: list[dict[str,
         if item.get("control_after_generate"):
             out.append(CONTROL)
         out.extend(upload.get(item.get("upload") or "", []))
-        choices = item.get("choice_inputs")
+        choices = {c["key"]: c["inputs"] for c in item.get("choice_inputs") or []}
         if choices:
-            key = chosen if isinstance(chosen, str) and chosen in choices else next(iter(choices), None)
-            _expand(choices.get(key, []) if key is not None else [], values, out)
+            key = chosen if isinstance(chosen, str) and chosen in choices else next(iter(choices))
+            _expand(choices[key], values, out)
     return out
 
 
@@ -189,16 +189,19 @@ def _read(node: WorkflowNode) -> Reading:
     plain = [s for s in slots if s != CONTROL]
     if len(plain) != len(slots) and len(values) == len(plain) and _first_misfit(plain, values) is None:
         return Reading(_named(plain, values), "table", "no control-after-generate value stored", expected=True)
-    # an older version of the pack: the stored values are a prefix of today's widgets
-    if 0 < len(values) < len(slots) and _first_misfit(slots, values) is None:
-        return Reading(_named(slots, values), "table-prefix",
-                       f"{len(values)} of today's {len(slots)} widgets stored (an older version of the node); "
-                       "the first ones read", expected=True)
-    # a newer version than the table: today's widgets are a prefix of the stored values
-    if len(values) > len(slots) and _first_misfit(slots, values) is None and len(values) - len(slots) <= 3:
-        return Reading(_named(slots, values), "table-prefix",
-                       f"{len(values)} values stored for {len(slots)} known widgets (a newer version of the "
-                       "node); the known ones read", expected=True)
+    for order, control in ((slots, ""), (plain, "; no control-after-generate value stored")):
+        if control and len(plain) == len(slots):
+            continue
+        # an older version of the pack: the stored values are a prefix of today's widgets
+        if 0 < len(values) < len(order) and _first_misfit(order, values) is None:
+            return Reading(_named(order, values), "table-prefix",
+                           f"{len(values)} of today's {len(order)} widgets stored (an older version of the node); "
+                           f"the first ones read{control}", expected=True)
+        # a newer version than the table: today's widgets are a prefix of the stored values
+        if len(order) < len(values) <= len(order) + 3 and _first_misfit(order, values) is None:
+            return Reading(_named(order, values), "table-prefix",
+                           f"{len(values)} values stored for {len(order)} known widgets (a newer version of the "
+                           f"node); the known ones read{control}", expected=True)
     names = _declared_order(node.widget_names, values)
     if names and all(n in {s['name'] for s in slots if isinstance(s, dict)} or n == CONTROL for n in names):
         by = {s["name"]: s for s in slots if isinstance(s, dict)}
