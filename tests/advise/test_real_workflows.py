@@ -290,3 +290,14 @@ def test_wiring_checks_agree_with_comfy_lint(corpus, real_kb):
         assert dangling == sum(1 for t in theirs if t[0] == "dangling-link"), _path.name
         compared += 1
     assert compared >= 10
+
+
+def test_bernini_high_cfg_at_few_steps_with_a_distill_lora(real_kb):
+    """cfg 1.5 at 8 steps, with a distill LoRA loaded: lower it (the burn warning). KSamplerAdvanced has
+    parameter entities of its own; the generic cfg advice still applies to it."""
+    report = _corpus("slmonker-bernini-studio.json", real_kb)
+    burn = [f for f in report["findings"] if f["tip"] and f["tip"]["id"] == "high-cfg-low-steps-burns"
+            and f["severity"] == "notice"]
+    assert burn and burn[0]["current"] == 1.5 and burn[0]["suggested"] == "lower"
+    assert burn[0]["node"]["type"] == "KSamplerAdvanced"
+    assert report["facts"]["distill_lora"] is True and report["facts"]["steps"] == [8.0]

@@ -552,8 +552,7 @@ def _settings_for(known: str | None, names: Iterable[str], kb: Knowledge) -> lis
     for name, param in own.items():
         found.extend((name, s) for s in kb.settings.get(param["id"], []))
     for name in names:
-        if name in own:
-            continue
+        # a generic knob (cfg, steps) applies whether or not the node's own input is an entity of its own
         for param in kb.generic_params.get(name.casefold(), []):
             found.extend((name, s) for s in kb.settings.get(param["id"], []) if s["node_id"] in (None, known))
     return found
