@@ -465,3 +465,18 @@ def test_every_sageattention_mode_counts(kb, mode):
                                "widgets_values": ["m.safetensors", "bf16", "disabled", "offload_device", mode,
                                                   "default"]}]})
     assert advise(wf, kb)["facts"]["sage_attention"] is True
+
+
+def test_broadcast_nodes_connect_inputs_at_run_time(kb):
+    """cg-use-everywhere's nodes feed inputs without links: no missing-required then, and it is said."""
+    doc = {"nodes": [{"id": 1, "type": "VAEDecode", "inputs": [{"name": "samples", "type": "LATENT", "link": None},
+                                                                {"name": "vae", "type": "VAE", "link": None}],
+                      "outputs": [{"name": "IMAGE", "type": "IMAGE", "links": [1]}]},
+                     {"id": 2, "type": "PreviewImage", "inputs": [{"name": "images", "type": "IMAGE", "link": 1}]}],
+           "links": [[1, 1, 0, 2, 0, "IMAGE"]]}
+    rules = [w["rule"] for w in advise(from_json(doc), kb)["wiring"]]
+    assert rules.count("missing-required") == 2
+    doc["nodes"].append({"id": 3, "type": "Anything Everywhere", "inputs": [{"name": "anything", "link": None}]})
+    wiring = advise(from_json(doc), kb)["wiring"]
+    [note] = [w for w in wiring if w["rule"] == "missing-required"]
+    assert note["severity"] == "info" and "connects inputs when the workflow is queued" in note["message"]

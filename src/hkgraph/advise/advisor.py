@@ -689,7 +689,7 @@ def advise(workflow: Workflow, kb: Knowledge) -> dict[str, Any]:
     frontend = {s.node.type for s in seen if is_frontend_only(s.node)}
     wiring = lint(workflow, readings, packs, frontend)
     for w in wiring:
-        if w["rule"] in ("unknown-node", "dangling-link"):
+        if w["rule"] in ("unknown-node", "dangling-link") or "node" not in w:
             continue
         raw_findings.append({"kind": "wiring", "severity": w["severity"], "node": w["node"], "input": w.get("input"),
                              "current": w.get("value"), "suggested": None, "reason": w["message"],

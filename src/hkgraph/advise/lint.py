@@ -57,6 +57,13 @@ def lint(workflow: Workflow, readings: dict[str, Reading], packs: dict[str, dict
     out: list[dict[str, Any]] = []
     unknown: dict[str, dict[str, Any]] = {}
     by_exec = {n.exec_id: n for n in workflow.nodes}
+    # cg-use-everywhere's nodes ("Anything Everywhere", "Prompts Everywhere"…) connect inputs when the
+    # prompt is queued, without links in the file: unconnected inputs cannot be judged then
+    broadcast = [n for n in workflow.nodes if n.active and "Everywhere" in n.type]
+    if broadcast:
+        out.append(_finding("missing-required", "info", None,
+                            f"{broadcast[0].type} connects inputs when the workflow is queued: unconnected "
+                            "inputs not checked", count=0))
     for node in workflow.nodes:
         if not node.active or node.unused_definition or node.type in frontend:
             continue
@@ -71,7 +78,8 @@ def lint(workflow: Workflow, readings: dict[str, Reading], packs: dict[str, dict
             continue
         reading = readings.get(node.exec_id)
         out.extend(_values(node, spec, reading))
-        out.extend(_required(node, spec, workflow))
+        if not broadcast:
+            out.extend(_required(node, spec, workflow))
         out.extend(_types(node, spec, workflow, by_exec))
     for name, group in sorted(unknown.items(), key=lambda kv: (-sum(kv[1]["types"].values()), kv[0])):
         types = ", ".join(sorted(group["types"]))
