@@ -272,23 +272,9 @@ def settings(root: Path, fmt: str, endpoint: str | None, **filters: str | None) 
 def stats(root: Path, fmt: str) -> None:
     """Counts of records, entities by kind, links and triples."""
     from .compile.build import ensure_built
-    from .query.engine import run_sql
+    from .query.engine import dataset_stats
 
-    dist = ensure_built(root)
-    db = dist / "hkgraph.db"
-    rows = [{"what": "tips", "count": run_sql(db, "SELECT count(*) AS n FROM tips")[0]["n"]}]
-    from .compile.sqlite import ENTITY_TABLES, LINK_TABLES
-
-    for table in ENTITY_TABLES.values():
-        rows.append({"what": table, "count": run_sql(db, f"SELECT count(*) AS n FROM {table}")[0]["n"]})
-    for extra in ("parameter_values", "model_files", "settings", "quotes", "relations"):
-        rows.append({"what": extra, "count": run_sql(db, f"SELECT count(*) AS n FROM {extra}")[0]["n"]})
-    links = sum(run_sql(db, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t, _c, _o in LINK_TABLES.values())
-    rows.append({"what": "tip links", "count": links})
-    import json
-
-    info = json.loads((dist / "build-info.json").read_text())
-    rows.append({"what": "triples", "count": info["triples"]})
+    rows = dataset_stats(ensure_built(root))
     click.echo(render(rows, fmt))
 
 
