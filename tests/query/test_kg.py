@@ -173,7 +173,7 @@ def test_settings(kg):
         tip_title="Swap 20 to 40 blocks on 24 GB cards for 14B models",
         parameter="wanvideo-block-swap-blocks-to-swap", parameter_name="blocks_to_swap", advice="use-when",
         values=("20", "40"), condition="the card has 24 GB of VRAM", node="wanvideo-block-swap",
-        node_name="WanVideo Block Swap", hardware="rtx-3090",
+        node_name="WanVideo Block Swap", hardware="rtx-3090", advised="20, 40",
     )
     assert [s.id for s in kg.settings(node="WanVideo Model Loader", advice="avoid")] == ["base-precision-bf16-1"]
     assert [s.id for s in kg.settings(model="wan2-2-i2v-a14b")] == ["cfg-one-with-distill-lora-1"]

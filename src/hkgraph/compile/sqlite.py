@@ -278,10 +278,19 @@ def advised_text(s: m.Setting) -> str | None:
         )
         parts.append(f"per {s.schedule.per}: {entries}")
     if s.steps is not None:
-        amount = [f"{_range_text(s.steps.fraction, percent=True)} of" if s.steps.fraction else "",
-                  f"{_range_text(s.steps.count)}" if s.steps.count else ""]
-        parts.append(" ".join(a for a in (*amount, f"{s.steps.which} steps") if a))
+        parts.append(_steps_text(s.steps))
     return "; ".join(parts) or None
+
+
+def _steps_text(steps: m.Steps) -> str:
+    """`the first 1 step`, `30% to 50% of the steps skipped`, `6 steps in all`."""
+    amount = " or ".join(x for x in (_range_text(steps.count), _range_text(steps.fraction, percent=True)) if x)
+    if steps.which == "skipped":
+        return f"{amount} of the steps skipped" if steps.fraction else f"{amount} steps skipped"
+    if steps.which == "total":
+        return f"{amount} steps in all" if amount else "all steps"
+    return f"the {steps.which} {amount} of the steps" if steps.fraction and not steps.count else \
+        f"the {steps.which} {amount} step{'' if amount == '1' else 's'}"
 
 
 def _range_text(r: m.Range | None, *, percent: bool = False) -> str:

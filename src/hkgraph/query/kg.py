@@ -33,6 +33,7 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ValidationError
 
 from ..compile.rdf import BASE, RELATION_PREDICATES, expand, field_predicates
+from ..compile.sqlite import advised_text
 from ..records import model as m
 from .engine import QueryError, connect_sql, open_store, run_sparql, sql_rows
 from .remote import RemoteSparql, is_endpoint
@@ -91,9 +92,16 @@ class SettingAdvice:
     node_name: str | None = None
     model: str | None = None
     hardware: str | None = None
+    unit: str | None = None
+    schedule: m.Schedule | None = None
+    steps: m.Steps | None = None
+    advised: str | None = None  # the value, values, range, direction, schedule or steps, as one text
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: list(v) if isinstance(v, tuple) else v for name, v in self.__dict__.items()}
+        return {
+            name: list(v) if isinstance(v, tuple) else v.model_dump(mode="json") if isinstance(v, BaseModel) else v
+            for name, v in self.__dict__.items()
+        }
 
 
 def iri_of(kind: str, ident: str) -> str:
@@ -538,8 +546,9 @@ class KnowledgeGraph:
             choices = m.Advice.__args__  # type: ignore[attr-defined]
             where.append(f"?setting hkv:advice {_lit(_closed(advice, choices, 'advice'))} .")
         rows = self._select(
-            f"SELECT ?setting ?p ?o WHERE {{ {{ SELECT DISTINCT ?setting WHERE {{ {' '.join(where)} }} }} "
-            "{ ?setting ?p ?o } UNION { ?setting hkv:inTip/dcterms:title ?o . BIND(dcterms:title AS ?p) } }"
+            f"SELECT ?setting ?s ?p ?o WHERE {{ {{ SELECT DISTINCT ?setting WHERE {{ {' '.join(where)} }} }} "
+            "{ ?setting hkv:scheduleEntry? ?s . ?s ?p ?o } "
+            "UNION { ?setting hkv:inTip/dcterms:title ?o . BIND(dcterms:title AS ?p) BIND(?setting AS ?s) } }"
         )
         self._load_labels()
         return _settings_from_rows(rows, self._names, self._parameter_nodes)
@@ -734,11 +743,13 @@ def _entity_from_rows(kind: str, ident: str, rows: list[dict[str, Any]]) -> m.En
 def _settings_from_rows(
     rows: list[dict[str, Any]], names: dict[tuple[str, str], str], parameter_nodes: dict[str, str]
 ) -> list[SettingAdvice]:
-    subjects = _props(rows, "setting")
-    titles = {iri: str(props.pop(_TITLE)[0]) for iri, props in subjects.items()}
+    subjects = _props(rows, "s")
+    settings = {row["setting"] for row in rows}
+    titles = {iri: str(subjects[iri].pop(_TITLE)[0]) for iri in settings}
     out = []
-    for setting_iri, props in subjects.items():
-        fields = _setting_fields(props)
+    for setting_iri in settings:
+        props = subjects[setting_iri]
+        fields = _setting_fields(props, subjects)
         record = _validated(m.Setting, fields)
         tip = split_iri(str(props[_IN_TIP][0]))[1]
         node = record.node or parameter_nodes.get(record.parameter)
@@ -748,7 +759,8 @@ def _settings_from_rows(
             advice=record.advice, value=record.value, values=tuple(record.values),
             min=record.range.min if record.range else None, max=record.range.max if record.range else None,
             direction=record.direction, condition=record.condition, node=node, node_name=names.get(("node", node)) if node else None,
-            model=record.model, hardware=record.hardware,
+            model=record.model, hardware=record.hardware, unit=record.unit, schedule=record.schedule,
+            steps=record.steps, advised=advised_text(record),
         ))
     return sorted(out, key=lambda s: (s.parameter, s.tip, _position(s.id)))
 
