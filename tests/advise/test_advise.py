@@ -68,7 +68,7 @@ def test_findings_are_a_flat_ranked_list_with_current_and_suggested_values(edito
     first = findings[0]
     assert first["reason"] == "Unscaled fp8_e5m2 is the worst quantization choice on the WanVideo Model Loader"
     assert first["tip"] == {"id": "avoid-fp8-e5m2", "title": first["reason"],
-                            "url": "https://wanx-troopers.github.io/fixture.html"}
+                            "url": "https://wanx-troopers.github.io/fixture.html#quantization"}
     assert first["node"] == {"id": "1", "type": "WanVideoModelLoader", "title": None, "path": [], "where": "#1",
                              "mode": "always"}
     # the bypassed node's finding is an info, said so, and ranked last

@@ -31,7 +31,7 @@ def test_tips_as_json_are_whole_records(run):
     assert tip["id"] == "block-swap-on-24gb-cards"
     assert tip["settings"] == [{
         "parameter": "wanvideo-block-swap-blocks-to-swap", "value": None, "values": ["20", "40"], "range": None,
-        "direction": None, "advice": "use-when", "condition": "the card has 24 GB of VRAM", "node": None, "model": None,
+        "direction": None, "schedule": None, "steps": None, "unit": None, "advice": "use-when", "condition": "the card has 24 GB of VRAM", "node": None, "model": None,
         "hardware": "rtx-3090",
     }]
     assert tip["relations"] == [{"type": "refines", "tip": "fp8-scaled-quantization-on-blackwell"}]

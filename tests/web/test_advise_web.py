@@ -46,7 +46,7 @@ async def test_upload_shows_the_advice(ds):
     assert '<span class="sev sev-warning">WARNING</span>' in r.text
     assert "<code>quantization = fp8_e5m2</code> → <code>not fp8_e5m2</code>" in r.text
     assert '<a href="/hkgraph/tips/avoid-fp8-e5m2">avoid-fp8-e5m2</a>' in r.text
-    assert '<a href="https://wanx-troopers.github.io/fixture.html">source</a>' in r.text
+    assert '<a href="https://wanx-troopers.github.io/fixture.html#quantization">source</a>' in r.text
     # the bypassed node's finding is not among what to change first
     main = r.text.split('<details id="more">')[0]
     assert main.count('class="finding ') == 2 and "Spare loader" not in main

@@ -474,24 +474,32 @@ def _model_loaded(model_id: str, ctx: Context) -> str:
         return cond.HOLDS
     model = index.models.get(model_id, {})
     family = index.family_name(model_id)
+    if model.get("role") == "lora":  # a LoRA of the data: its name or an alias in a loaded LoRA's file name
+        keys = {re.sub(r"[^a-z0-9]", "", n.casefold().removesuffix(" lora"))
+                for n in [model.get("name") or "", *_list(model.get("aliases"))] if n}
+        loras = [re.sub(r"[^a-z0-9]", "", f.file.casefold()) for f in ctx.files if f.active and f.role == "lora"]
+        return cond.HOLDS if any(k and k in lora for k in keys for lora in loras) else cond.UNKNOWN
     if not ctx.families:
         return cond.UNKNOWN
     if family and not any(same_family(family, f) for f in ctx.families):
         return cond.FAILS if model.get("role") != "lora" else cond.UNKNOWN
-    # the family is loaded: a family-level model holds; a version or variant must show in a file name
-    names = [model.get("name") or "", *_list(model.get("aliases"))]
-    keys = {re.sub(r"[^a-z0-9]", "", n.casefold()) for n in names if n}
-    for f in ctx.files:
-        plain = re.sub(r"[^a-z0-9]", "", f.file.casefold())
-        if any(k and k in plain for k in keys):
-            return cond.HOLDS
+    # the family is loaded: a family-level model holds; a version, variant or expert must show in a file
     level = model.get("level")
     if level == "family" or (not level and not model.get("version") and not model.get("variant")
                              and model.get("role") != "lora" and same_family(model.get("name"), family)):
         return cond.HOLDS
-    version = model.get("version")
-    versions = {f.version for f in ctx.files if f.version and same_family(f.family, family)}
-    if version and versions and version not in versions and not model.get("variant"):
+    tokens = [t for t in re.split(r"[\s_]+", (model.get("name") or "").casefold()) if t and t != "expert"]
+    seen_versions = {f.version for f in ctx.files if f.version and same_family(f.family, family)}
+    for f in ctx.files:
+        if not f.active or not same_family(f.family, family):
+            continue
+        words = {w for w in (f.family, f.version, f.variant, f.size, f.expert) if w}
+        words = {w.casefold() for w in words} | {w.replace("-", "") for w in words}
+        plain = re.sub(r"[^a-z0-9.]", "", f.file.casefold())
+        if all(t in words or re.sub(r"[^a-z0-9.]", "", t) in plain for t in tokens):
+            return cond.HOLDS
+    version = model.get("version") or next((t for t in tokens if re.fullmatch(r"\d+(\.\d+)+", t)), None)
+    if version and seen_versions and version not in seen_versions:
         return cond.FAILS
     return cond.UNKNOWN
 

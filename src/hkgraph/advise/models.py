@@ -181,6 +181,9 @@ class ModelIndex:
         return out
 
     def family_name(self, model_id: str | None) -> str | None:
+        family_id = self.models.get(model_id or "", {}).get("family_id")
+        if family_id in self.models:
+            return self.models[family_id]["name"]
         chain = self.family_chain(model_id)
         for mid in reversed(chain):
             row = self.models[mid]
@@ -201,18 +204,21 @@ def read_model_index(conn: Any) -> ModelIndex:
 
     if "models" in tables:
         cols = columns("models")
-        wanted = [c for c in ("id", "name", "family", "version", "variant", "role", "level", "parent_id", "purpose",
-                              "aliases") if c in cols]
+        wanted = [c for c in ("id", "name", "family", "version", "variant", "role", "level", "parent", "parent_id",
+                              "family_id", "purpose", "aliases") if c in cols]
         for row in conn.execute(f"SELECT {', '.join(wanted)} FROM models"):
-            index.models[row[0]] = dict(zip(wanted, row, strict=True))
-    if "files" in tables:
+            rec = dict(zip(wanted, row, strict=True))
+            rec.setdefault("parent_id", rec.get("parent"))  # contract v2 names the column `parent`
+            index.models[row[0]] = rec
+    if "files" in tables:  # contract v2: a file entity per model file (`name` is the file name)
         cols = columns("files")
-        wanted = [c for c in ("id", "file_name", "model_id", "model", "format", "precision") if c in cols]
+        wanted = [c for c in ("id", "name", "file_name", "model_id", "model", "format", "precision") if c in cols]
         for row in conn.execute(f"SELECT {', '.join(wanted)} FROM files"):
             rec = dict(zip(wanted, row, strict=True))
             rec.setdefault("model_id", rec.get("model"))
-            if rec.get("file_name"):
-                index.by_file.setdefault(basename(rec["file_name"]).casefold(), rec)
+            name = rec.get("file_name") or rec.get("name")
+            if name:
+                index.by_file.setdefault(basename(name).casefold(), rec)
     if "model_files" in tables:
         for fid, model_id, name, precision in conn.execute("SELECT id, model_id, name, precision FROM model_files"):
             index.by_file.setdefault(basename(name or "").casefold(), {"id": fid, "model_id": model_id,

@@ -33,10 +33,11 @@ from markupsafe import Markup
 
 from ...compile.rdf import BASE, PREFIXES
 from ...compile.sqlite import ENTITY_TABLES, LINK_TABLES
+from ...records.mentions import normalise
 from ...release.archive import latest_release, release_files, release_version
 from .. import sparql_protocol as sp
 from ..advise_page import ROUTES as ADVISE_ROUTES
-from ..metadata import DATABASE
+from ..metadata import DATABASE, NORMALISE_SQL
 from ..sparql_pool import WorkerPool
 
 PATH = "/-/sparql"
@@ -160,6 +161,13 @@ def startup(datasette: Any) -> Any:
         weakref.finalize(datasette, pool.close)
 
     return inner
+
+
+@hookimpl
+def prepare_connection(conn: Any) -> None:
+    """The name normalisation of the ``names`` table, for canned queries that resolve what a user types."""
+    conn.create_function(NORMALISE_SQL, 1, lambda text: normalise(text) if isinstance(text, str) else None,
+                         deterministic=True)
 
 
 @hookimpl
