@@ -12,6 +12,8 @@ import click
 from . import __version__
 from .query.output import FORMATS, render
 
+# The entity kinds (kept here so that --help does not import the models).
+ENTITY_KIND_NAMES = ("node", "parameter", "repo", "model", "file", "hardware", "person", "concept", "page", "workflow")
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
@@ -201,41 +203,49 @@ def query_sparql(sparql: str, root: Path, fmt: str, endpoint: str | None) -> Non
 @_root_option
 @_format_option
 @_endpoint_option
-@click.option("--node", help="A node: id, display name, alias or class name.")
+@click.option("--node", help="A node: display name, class name, id or alias.")
 @click.option("--parameter", help="A parameter (narrowed to --node's inputs when both are given).")
 @click.option("--value", help="A parameter value, e.g. fp16 or quantization=fp8_e5m2.")
 @click.option("--model", help="A model.")
-@click.option("--repo", help="A repository (also matches tips about its nodes).")
+@click.option("--file", help="A model file, by its file name.")
+@click.option("--repo", help="A repository: name, owner/name or id.")
 @click.option("--hardware", help="A piece of hardware.")
 @click.option("--person", help="A person named or quoted.")
-@click.option("--concept", help="A concept (also matches narrower concepts).")
-@click.option("--tag", help="A tag, e.g. vram.")
+@click.option("--concept", help="A concept.")
+@click.option("--workflow", help="An example workflow of the site (its file name or path).")
+@click.option("--page", help="A source page (its path, e.g. hidden-knowledge.md, or title).")
+@click.option("--goal", help="What the tip helps to do, e.g. lower-vram, faster, fix-error.")
+@click.option("--tag", help="A topic, e.g. vram.")
 @click.option("--kind", help="A kind of tip, e.g. setting or warning.")
 @click.option("--text", help="Words that must all appear in the title, summary or excerpt.")
+@click.option("--about", is_flag=True,
+              help="Also tips about a part of the entity (derived links: its parameters, nodes, files, "
+                   "variants, narrower concepts); without it, tips that name it.")
+@click.option("--include-superseded", is_flag=True, help="Also tips that a newer tip supersedes.")
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many tips.")
-def tips(root: Path, fmt: str, endpoint: str | None, limit: int | None, **filters: str | None) -> None:
-    """List the tips that match every filter given (names resolve through aliases)."""
+def tips(root: Path, fmt: str, endpoint: str | None, limit: int | None, about: bool, include_superseded: bool,
+         **filters: str | None) -> None:
+    """List the tips that match every filter given (names resolve as everywhere: aliases, class names…)."""
     from .query.kg import tip_row
 
     with _knowledge_graph(root, endpoint) as kg:
-        found = kg.tips(limit=limit, **filters)  # type: ignore[arg-type]
+        found = kg.tips(limit=limit, about=about, include_superseded=include_superseded, **filters)  # type: ignore[arg-type]
     if fmt == "json":
         click.echo(render([t.model_dump(mode="json") for t in found], fmt))
     elif fmt == "table":
-        click.echo(render([{k: tip_row(t)[k] for k in ("id", "kind", "title", "tags")} for t in found], fmt))
+        click.echo(render([{k: tip_row(t)[k] for k in ("id", "kind", "title", "goals")} for t in found], fmt))
     else:
         click.echo(render([tip_row(t) for t in found], fmt))
 
 
 @cli.command()
 @click.argument("name")
-@click.option("--kind", type=click.Choice(["node", "parameter", "repo", "model", "hardware", "person", "concept"]),
-              help="Only look among entities of this kind.")
+@click.option("--kind", type=click.Choice(list(ENTITY_KIND_NAMES)), help="Only look among entities of this kind.")
 @_root_option
 @_format_option
 @_endpoint_option
 def entity(name: str, kind: str | None, root: Path, fmt: str, endpoint: str | None) -> None:
-    """Show the entity NAME names (its id, display name, an alias or a node class name)."""
+    """Show the entity NAME names (id, display name, alias, class name, owner/name, file name or path)."""
     from .query.kg import entity_rows
 
     with _knowledge_graph(root, endpoint) as kg:

@@ -46,7 +46,7 @@ def test_tips_as_csv_and_table(run):
     ]
     assert rows[0]["values"] == "wanvideo-model-loader-base-precision=bf16, wanvideo-model-loader-base-precision=fp32"
     table = run("tips", "--kind", "warning").output.splitlines()
-    assert table[0].split() == ["id", "kind", "title", "tags"]
+    assert table[0].split() == ["id", "kind", "title", "goals"]
     assert table[2].startswith("block-swap-on-24gb-cards  warning  Swap 20 to 40 blocks")
     assert run("tips", "--text", "no such words anywhere").output == "(no rows)\n"
 

@@ -564,7 +564,7 @@ def _joined(values: Iterable[Any]) -> str:
 def tip_row(tip: m.Tip) -> dict[str, Any]:
     """A tip as one flat row (lists joined with ", ") for tables and CSV."""
     return {
-        "id": tip.id, "kind": tip.kind, "title": tip.title, "tags": _joined(tip.tags),
+        "id": tip.id, "kind": tip.kind, "title": tip.title, "goals": _joined(tip.goals), "tags": _joined(tip.tags),
         "nodes": _joined(tip.nodes), "parameters": _joined(tip.parameters), "values": _joined(tip.values),
         "models": _joined(tip.models), "hardware": _joined(tip.hardware), "certainty": tip.certainty,
         "page": tip.source.page, "section": tip.source.section,

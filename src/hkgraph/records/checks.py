@@ -261,12 +261,16 @@ def check_pages(dataset: Dataset) -> Iterator[Problem]:
         if other != ident:
             yield dataset.problem_at("page", ident, ("path",), f"path '{page.path}' is also page '{other}'s")  # type: ignore[attr-defined]
     for ident, tip in dataset.tips.items():
-        if tip.source.page not in paths:
-            yield dataset.problem_at(
-                "tip", ident, ("source", "page"),
-                f"no page entity has the path '{tip.source.page}' (add data/entities/pages/<id>.yaml)"
-                f"{did_you_mean(tip.source.page, paths)}",
-            )
+        for path, page in [(("source", "page"), tip.source.page),
+                           *((("source", "also_on", i), p) for i, p in enumerate(tip.source.also_on))]:
+            if page not in paths:
+                yield dataset.problem_at(
+                    "tip", ident, path,
+                    f"no page entity has the path '{page}' (add data/entities/pages/<id>.yaml)"
+                    f"{did_you_mean(page, paths)}",
+                )
+        if tip.source.page in tip.source.also_on:
+            yield dataset.problem_at("tip", ident, ("source", "also_on"), "also_on repeats the tip's own page")
 
 
 def check_named_links(dataset: Dataset) -> Iterator[Problem]:

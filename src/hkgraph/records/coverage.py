@@ -1,8 +1,10 @@
 """Which content lines of the source pages the records' excerpts cover.
 
-A content line is any line of a page except blank lines, headings, lines made only of images, and
-table separator rows. A line is covered when, with surrounding spaces removed, it equals a line of the
-excerpt of some record whose ``source.page`` is the page's name (its path relative to the site root).
+A content line is any line of a page except blank lines, headings, lines made only of images, table
+separator rows, and navigation: a list item or line that is only a link to another page of the site, and
+every line of a "Table Of Contents" section. A line is covered when, with surrounding spaces removed, it equals a line of the excerpt of some
+record whose ``source.page`` (or ``source.also_on``) is the page's name (its path relative to the site
+root).
 
 :func:`page_coverage` judges one page, :func:`folder_coverage` every page under a folder (a copy of the
 site), and :func:`write_table` writes the per-page figures as the TSV (data/coverage.tsv) the build
@@ -23,6 +25,7 @@ from .load import Dataset
 _IMAGE = r"!\[[^\]]*\]\([^)]*\)"
 _IMAGES_ONLY = re.compile(rf"^\s*(?:{_IMAGE}\s*)+$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_NAVIGATION = re.compile(r"^\s*(?:[*-]\s*)?\[[^\]]+\]\((?![a-z]+:)[^)\s]*\.md(?:#[^)]*)?\)\s*$")
 # Files of the site that hold no know-how to curate.
 NOT_CONTENT_PAGES = frozenset({"LICENSE.md"})
 TABLE_COLUMNS = ("page", "content_lines", "covered_lines", "records")
@@ -31,7 +34,7 @@ TABLE_COLUMNS = ("page", "content_lines", "covered_lines", "records")
 def is_content(line: str) -> bool:
     stripped = line.strip()
     return bool(stripped) and not stripped.startswith("#") and not _IMAGES_ONLY.match(stripped) \
-        and not _TABLE_RULE.match(stripped)
+        and not _TABLE_RULE.match(stripped) and not _NAVIGATION.match(stripped)
 
 
 @dataclass
@@ -59,14 +62,22 @@ def _excerpt_lines(dataset: Dataset) -> tuple[dict[str, set[str]], Counter[str]]
     records: Counter[str] = Counter()
     for tip in dataset.tips.values():
         records[tip.source.page] += 1
-        lines.setdefault(tip.source.page, set()).update(line.strip() for line in tip.source.excerpt.splitlines())
+        excerpt = {line.strip() for line in tip.source.excerpt.splitlines()}
+        for page in (tip.source.page, *tip.source.also_on):
+            lines.setdefault(page, set()).update(excerpt)
     return lines, records
+
+
+_CONTENTS_HEADING = re.compile(r"^#+\s.*\btable of contents\b", re.IGNORECASE)
 
 
 def _judge(text: str, name: str, covered_lines: set[str], records: int) -> Coverage:
     result = Coverage(page=name, records=records)
+    in_contents = False
     for number, line in enumerate(text.splitlines(), 1):
-        if not is_content(line):
+        if line.startswith("#"):
+            in_contents = bool(_CONTENTS_HEADING.match(line))
+        if in_contents or not is_content(line):
             continue
         result.content += 1
         if line.strip() not in covered_lines:

@@ -133,6 +133,14 @@ class Source(Strict):
         ),
         json_schema_extra={"rdf": "hkv:excerpt"},
     )
+    also_on: list[Line] = Field(
+        default_factory=list,
+        description=(
+            "Other pages (paths) that carry the same lines verbatim; `page` is the one that owns the tip "
+            "(see data/README.md). Coverage counts the excerpt for them too."
+        ),
+        json_schema_extra={"rdf": "hkv:alsoOnPage"},
+    )
 
 
 class Quote(Strict):
