@@ -70,3 +70,10 @@ def test_the_readme_layout_lists_every_stage_once():
     layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
     for stage in ALLOWED:
         assert layout.count(f"{stage}/") == 1, f"README layout should list {stage}/ once"
+
+
+def test_the_cli_knows_every_entity_kind():
+    from hkgraph.cli import ENTITY_KIND_NAMES
+    from hkgraph.records.model import ENTITY_KINDS
+
+    assert set(ENTITY_KIND_NAMES) == set(ENTITY_KINDS)

@@ -19,7 +19,7 @@ from ..query.sandbox import JobError, Worker, WorkerCrashError, WorkerStartError
 from .advisor import AdviseError, advise, load_knowledge
 from .workflow import MAX_BYTES, WorkflowError, parse_workflow
 
-MAX_REPORTED = 500  # nodes, models, problems, implied tips listed in one report
+MAX_REPORTED = 500  # items of each list in one report (nodes, findings, models, problems …)
 
 
 @dataclass
@@ -32,17 +32,16 @@ class AdvisorLimits:
 
 
 def cap_report(report: dict[str, Any], limit: int = MAX_REPORTED) -> dict[str, Any]:
-    """The report with its long lists cut to ``limit`` items; ``truncated`` says what was left out."""
+    """The report with every long list (nodes, findings, models, problems …) cut to ``limit`` items;
+    ``truncated`` counts what was left out of each."""
     cut: dict[str, int] = {}
-    for key in ("nodes", "models", "implied", "problems", "unknown_types"):
-        items = report.get(key)
+    for key, items in list(report.items()):
         if isinstance(items, list) and len(items) > limit:
             cut[key] = len(items) - limit
             report[key] = items[:limit]
-    frontend = report.get("frontend_only")
-    if isinstance(frontend, dict) and len(frontend) > limit:
-        cut["frontend_only"] = len(frontend) - limit
-        report["frontend_only"] = dict(list(frontend.items())[:limit])
+        elif isinstance(items, dict) and key not in ("workflow", "summary") and len(items) > limit:
+            cut[key] = len(items) - limit
+            report[key] = dict(list(items.items())[:limit])
     if cut:
         report["truncated"] = cut
     return report

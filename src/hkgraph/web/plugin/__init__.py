@@ -43,12 +43,13 @@ from markupsafe import Markup
 
 from ...compile.rdf import BASE, PREFIXES
 from ...compile.sqlite import ENTITY_TABLES, LINK_TABLES
+from ...records.mentions import normalise
 from ...release.archive import latest_release, release_files, release_version
 from .. import sparql_protocol as sp
 from ..advise_page import ROUTES as ADVISE_ROUTES
 from ..bounded import BadFormError, BodyTooLargeError, read_body
 from ..guard import guard_app, harden_connection, quiet_exceptions, safe_href
-from ..metadata import DATABASE
+from ..metadata import DATABASE, NORMALISE_SQL
 from ..sparql_pool import WorkerPool
 
 PATH = "/-/sparql"
@@ -211,6 +212,10 @@ def asgi_wrapper(datasette: Any) -> Any:
 
 @hookimpl
 def prepare_connection(conn: Any) -> None:
+    """The name normalisation of the ``names`` table, for canned queries that resolve what a user types;
+    and the SQL limits of a public instance (:func:`hkgraph.web.guard.harden_connection`)."""
+    conn.create_function(NORMALISE_SQL, 1, lambda text: normalise(text) if isinstance(text, str) else None,
+                         deterministic=True)
     harden_connection(conn)
 
 
