@@ -45,3 +45,13 @@ def test_the_cli_says_why(site_dist: Path) -> None:
                           capture_output=True, text=True, timeout=300, cwd=root)
     assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
     assert "nest" in done.stderr
+
+
+def test_a_script_without_a_main_guard_can_query(site_dist: Path, tmp_path: Path) -> None:
+    """The worker is a fresh interpreter: the caller's script is not run again in it."""
+    script = tmp_path / "plain_script.py"
+    script.write_text("import sys\nfrom hkgraph.query.kg import KnowledgeGraph\nprint('started')\n"
+                      f"kg = KnowledgeGraph.open({str(site_dist)!r})\nprint(kg.sparql('ASK {{ ?s ?p ?o }}'))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["started", "True"]

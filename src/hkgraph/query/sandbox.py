@@ -20,16 +20,16 @@ from __future__ import annotations
 
 import ctypes
 import importlib
-import multiprocessing
 import os
 import platform
 import resource
+import socket
 import struct
+import subprocess
+import sys
 import time
 from multiprocessing.connection import Connection
 from typing import Any
-
-_CONTEXT = multiprocessing.get_context("spawn")  # never fork a process that runs threads and an event loop
 
 
 class WorkerCrashError(Exception):
@@ -183,6 +183,32 @@ def _worker_main(conn: Connection, setup: str, arg: Any, memory_bytes: int | Non
             conn.send(("error", (type(exc).__name__, str(exc), getattr(exc, "status", None))))
 
 
+class _Process:
+    """The worker's process (a fresh interpreter: never a fork of a process with threads and an event
+    loop, and, unlike multiprocessing's spawn, never a re-run of the caller's ``__main__`` script)."""
+
+    def __init__(self, popen: subprocess.Popen[bytes]) -> None:
+        self.popen = popen
+        self.pid = popen.pid
+
+    def is_alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.kill()
+
+    def join(self, timeout: float | None = None) -> None:
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.popen.poll()
+
+
 class Worker:
     """A confined child process: ``setup(arg)`` once (in the child), then ``job(state, *args)`` per call.
 
@@ -191,12 +217,17 @@ class Worker:
     """
 
     def __init__(self, setup: str, arg: Any, *, memory_bytes: int | None = None) -> None:
-        self.conn, child = _CONTEXT.Pipe()
-        self.process = _CONTEXT.Process(
-            target=_worker_main, args=(child, setup, arg, memory_bytes), daemon=True, name="hkgraph-worker"
-        )
-        self.process.start()
-        child.close()
+        parent, child = socket.socketpair()
+        try:
+            popen = subprocess.Popen(
+                [sys.executable, "-m", "hkgraph.query.sandbox", str(child.fileno())],
+                pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        finally:
+            child.close()
+        self.process = _Process(popen)
+        self.conn = Connection(parent.detach())
+        self.conn.send((setup, arg, memory_bytes))
         self.info: Any = None
         self.layers: dict[str, str | None] = {}
 
@@ -208,8 +239,10 @@ class Worker:
         try:
             status, value = self.conn.recv()
         except (EOFError, OSError):
+            self.process.join(timeout=2)
+            code = self.process.exitcode
             self.kill()
-            raise WorkerStartError(f"the worker died while starting (exit code {self.process.exitcode})")
+            raise WorkerStartError(f"the worker died while starting (exit code {code})")
         if status != "ready":
             self.kill()
             raise WorkerStartError(str(value))
@@ -227,7 +260,7 @@ class Worker:
                 self.kill()
                 raise WorkerCrashError(f"the job ran longer than {timeout:.1f} s", timed_out=True)
             status, value = self.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
+        except (EOFError, OSError):
             self.process.join(timeout=2)
             code = self.process.exitcode
             self.kill()
@@ -241,8 +274,7 @@ class Worker:
         return self.process.is_alive()
 
     def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
+        self.process.kill()
         self.process.join(timeout=5)
         self.conn.close()
 
@@ -259,3 +291,17 @@ class JobError(Exception):
 def wait_until(deadline: float) -> float:
     """Seconds left until ``deadline`` (a ``time.monotonic()`` value), never negative."""
     return max(0.0, deadline - time.monotonic())
+
+
+def _child(fd: int) -> None:
+    """The worker process's entry point (``python -m hkgraph.query.sandbox FD``)."""
+    conn = Connection(fd)
+    try:
+        setup, arg, memory_bytes = conn.recv()
+    except (EOFError, OSError):
+        return
+    _worker_main(conn, setup, arg, memory_bytes)
+
+
+if __name__ == "__main__":
+    _child(int(sys.argv[1]))
