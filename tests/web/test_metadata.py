@@ -69,6 +69,8 @@ def test_facets_sorts_and_labels_name_real_columns(site_dist: Path) -> None:
     wrong = []
     for table, entry in tables.items():
         for facet in entry.get("facets", []):
+            if isinstance(facet, dict) and next(iter(facet)) in ("goal", "pack"):
+                continue  # facets over link tables (hkgraph.web.facets), not columns
             column = facet if isinstance(facet, str) else next(iter(facet.values()))
             if column not in schema[table]:
                 wrong.append(f"{table}: facet {column}")

@@ -32,7 +32,8 @@ CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
 
 # Facets shown by default, sortable columns and the column that names a row in links.
 FACETS: dict[str, list[Any]] = {
-    "tips": ["kind", {"array": "tags"}, {"date": "date"}, "certainty", "page"],
+    # goal and pack count through tip_goals and tip_nodes (hkgraph.web.facets); dates are a range filter
+    "tips": ["kind", {"goal": "goals"}, {"array": "tags"}, {"pack": "nodes"}, "page", "certainty"],
     "settings": ["advice", "parameter_id", "node_id", "model_id", "hardware_id"],
     "advice": ["advice", "node", "parameter"],
     "nodes": ["repo"],
@@ -74,14 +75,14 @@ MARKDOWN_COLUMNS = ["summary", "excerpt", "description", "quotes_text", "text", 
 CANNED_QUERIES: dict[str, tuple[str, str, str]] = {
     "tips_for_node": (
         "Tips for a node",
-        "Every tip that names a node. Type the node's id, class name or (part of) its display name, "
-        "e.g. `WanVideoModelLoader` or `model loader`.",
+        "Every tip about a node. Type its id, class name, display name or an alias (resolved as the "
+        "command line does), e.g. `WanVideoModelLoader`; part of a name works when nothing matches whole.",
         """
 SELECT tips.id AS tip_id, tips.title, tips.kind, tips.date, nodes.id AS node_id, tips.summary
 FROM tips
 JOIN tip_nodes ON tip_nodes.tip_id = tips.id
 JOIN nodes ON nodes.id = tip_nodes.node_id
-WHERE nodes.id = :node OR nodes.class_name = :node OR nodes.name LIKE '%' || :node || '%'
+WHERE nodes.id IN (SELECT value FROM json_each(hk_resolve('node', :node)))
 ORDER BY tips.date DESC, tips.id""",
     ),
     "tips_for_parameter": (
@@ -104,7 +105,7 @@ SELECT tips.id AS tip_id, tips.title, parameters.id AS parameter_id, parameters.
 FROM tips
 JOIN tip_parameters ON tip_parameters.tip_id = tips.id
 JOIN parameters ON parameters.id = tip_parameters.parameter_id
-WHERE parameters.id = :parameter OR parameters.name = :parameter
+WHERE parameters.id IN (SELECT value FROM json_each(hk_resolve('parameter', :parameter)))
 ORDER BY parameters.id, tips.date DESC, tips.id""",
     ),
     "recommended_settings": (
@@ -116,7 +117,7 @@ SELECT advice.parameter, advice.advice,
   advice.condition, advice.model_id, advice.hardware_id, advice.tip_id, advice.tip_title
 FROM advice
 JOIN nodes ON nodes.id = advice.node_id
-WHERE nodes.id = :node OR nodes.class_name = :node OR nodes.name LIKE '%' || :node || '%'
+WHERE nodes.id IN (SELECT value FROM json_each(hk_resolve('node', :node)))
 ORDER BY advice.parameter, advice.advice, advice.id""",
     ),
     "tips_by_model": (
@@ -130,7 +131,8 @@ JOIN (SELECT tip_id, model_id FROM tip_models
       UNION SELECT tip_id, model_id FROM settings WHERE model_id IS NOT NULL) AS link
   ON link.model_id = models.id
 JOIN tips ON tips.id = link.tip_id
-WHERE models.id = :model OR models.family = :model OR models.name LIKE '%' || :model || '%'
+WHERE models.id IN (SELECT value FROM json_each(hk_resolve('model', :model)))
+   OR models.family = :model COLLATE NOCASE
 ORDER BY tips.date DESC, tips.id""",
     ),
     "tips_by_hardware": (
@@ -144,8 +146,8 @@ JOIN (SELECT tip_id, hardware_id FROM tip_hardware
       UNION SELECT tip_id, hardware_id FROM settings WHERE hardware_id IS NOT NULL) AS link
   ON link.hardware_id = hardware.id
 JOIN tips ON tips.id = link.tip_id
-WHERE hardware.id = :hardware OR hardware.vendor = :hardware OR hardware.architecture = :hardware
-   OR hardware.name LIKE '%' || :hardware || '%'
+WHERE hardware.id IN (SELECT value FROM json_each(hk_resolve('hardware', :hardware)))
+   OR hardware.vendor = :hardware COLLATE NOCASE OR hardware.architecture = :hardware COLLATE NOCASE
 ORDER BY tips.date DESC, tips.id""",
     ),
     "tips_by_person": (
@@ -160,8 +162,7 @@ JOIN (SELECT tip_id, person_id FROM tip_people
       UNION SELECT tip_id, person_id FROM quotes WHERE person_id IS NOT NULL) AS link
   ON link.person_id = people.id
 JOIN tips ON tips.id = link.tip_id
-WHERE people.id = :person OR people.name = :person COLLATE NOCASE
-   OR people.aliases LIKE '%"' || :person || '"%'
+WHERE people.id IN (SELECT value FROM json_each(hk_resolve('person', :person)))
 ORDER BY tips.date DESC, tips.id""",
     ),
     "nodes_of_repo": (
@@ -173,7 +174,7 @@ SELECT node_overview.id AS node_id, node_overview.name, node_overview.class_name
   node_overview.parameters
 FROM node_overview
 JOIN repos ON repos.id = node_overview.repo
-WHERE repos.id = :repo OR repos.name = :repo COLLATE NOCASE OR repos.path = :repo COLLATE NOCASE
+WHERE repos.id IN (SELECT value FROM json_each(hk_resolve('repo', :repo)))
 ORDER BY node_overview.tips DESC, node_overview.name""",
     ),
     "vram_tips": (
@@ -187,7 +188,8 @@ JOIN tip_tags ON tip_tags.tip_id = tips.id AND tip_tags.tag = 'vram'
 WHERE :hardware = '' OR EXISTS (
   SELECT 1 FROM tip_hardware JOIN hardware ON hardware.id = tip_hardware.hardware_id
   WHERE tip_hardware.tip_id = tips.id
-    AND (hardware.id = :hardware OR hardware.name LIKE '%' || :hardware || '%'))
+    AND (hardware.id IN (SELECT value FROM json_each(hk_resolve('hardware', :hardware)))
+         OR hardware.vendor = :hardware COLLATE NOCASE OR hardware.architecture = :hardware COLLATE NOCASE))
 ORDER BY tips.date DESC, tips.id""",
     ),
     "speed_tips": (
@@ -203,21 +205,22 @@ WHERE :model = '' OR EXISTS (
                  UNION SELECT tip_id, model_id FROM settings WHERE model_id IS NOT NULL) AS link
   JOIN models ON models.id = link.model_id
   WHERE link.tip_id = tips.id
-    AND (models.id = :model OR models.family = :model OR models.name LIKE '%' || :model || '%'))
+    AND (models.id IN (SELECT value FROM json_each(hk_resolve('model', :model)))
+         OR models.family = :model COLLATE NOCASE))
 ORDER BY tips.date DESC, tips.id""",
     ),
     "troubleshoot": (
         "Troubleshooting by error text",
-        "Paste an error message (or part of it): tips are ranked by how well their words match it, "
-        "troubleshooting tips first.",
+        "Paste an error message (or part of it): every word of it is searched, and tips are ranked by "
+        "FTS5's bm25 (rare words that a tip's title or summary shares with the message count most).",
         """
 SELECT tips.id AS tip_id, tips.title, tips.kind,
   snippet(tips_fts, -1, '**', '**', '…', 16) AS match, tips.summary
 FROM tips_fts
 JOIN tips ON tips.rowid = tips_fts.rowid
-WHERE tips_fts MATCH '"' || replace(replace(replace(replace(:error, '"', ''), char(10), ' '), char(9), ' '),
-                                    ' ', '" OR "') || '"'
-ORDER BY (tips.kind = 'troubleshooting' OR tips.tags LIKE '%"troubleshooting"%') DESC, rank
+WHERE tips_fts MATCH (
+  SELECT group_concat('"' || value || '"', ' OR ') FROM json_each(hk_words(:error)))
+ORDER BY bm25(tips_fts, 4.0, 2.0, 1.0, 1.0), tips.id
 LIMIT 50""",
     ),
     "related_tips": (
@@ -235,13 +238,14 @@ ORDER BY 1, 2""",
     ),
     "find_entity": (
         "Find a node, parameter, model, repo, GPU, person or concept",
-        "Look a name up among every entity, aliases and typos included.",
+        "Look a name up among every entity: ids, names, aliases and node class names, whatever the case, "
+        "spaces or punctuation (`wan2.2`, `Wan 2.2` and `wan-2-2` are one name); names that contain the "
+        "words when none matches whole.",
         """
 SELECT entities.kind, entities.id, entities.name, entities.description
 FROM entities
-WHERE entities.id = :name OR entities.name LIKE '%' || :name || '%'
-   OR entities.aliases LIKE '%' || :name || '%'
-ORDER BY entities.name = :name COLLATE NOCASE DESC, entities.kind, entities.name
+WHERE entities.id IN (SELECT value FROM json_each(hk_resolve(entities.kind, :name)))
+ORDER BY entities.kind, entities.name
 LIMIT 100""",
     ),
 }
