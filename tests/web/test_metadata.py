@@ -153,7 +153,10 @@ async def test_full_text_search_on_tips(ds: Datasette) -> None:
 async def test_facets_and_label_columns(ds: Datasette) -> None:
     response = await ds.client.get(f"/{DATABASE}/tips.json")
     facets = response.json()["facet_results"]
-    assert {"kind", "tags", "date", "certainty", "page"} <= set(facets)
+    assert {"kind", "tags", "certainty", "page", "node pack"} <= set(facets)
+    assert "date" not in facets  # dates are a from/to range on the page, not a 30-value list
+    packs = {item["value"]: item["count"] for item in facets["node pack"]["results"]}
+    assert packs == {"comfyui-wanvideowrapper": 6, "comfyui-kjnodes": 1}
     kinds = {item["value"]: item["count"] for item in facets["kind"]["results"]}
     assert kinds == {"setting": 4, "explanation": 1, "technique": 1, "troubleshooting": 1}
     labels = await ds.client.get(f"/{DATABASE}/tip_nodes.json", params={"_labels": "on", "_shape": "array",
@@ -165,5 +168,5 @@ async def test_facets_and_label_columns(ds: Datasette) -> None:
 
 @module_loop
 async def test_summaries_render_as_markdown(ds: Datasette) -> None:
-    response = await ds.client.get(f"/{DATABASE}/tips")
+    response = await ds.client.get(f"/{DATABASE}/tips", params={"_hk_all": "1"})  # every column
     assert "Setting <code>quantization</code> to <strong>fp8_e4m3fn</strong>" in response.text

@@ -401,13 +401,30 @@ async def _incoming(db: _DB, table: str, ident: str) -> list[Section]:
                 title = TABLE_LABELS.get(other, (other, other.replace("_", " ").capitalize()))[1]
                 if sum(1 for k in fks.get(other, []) if k["other_table"] == table) > 1:
                     title += f" ({fk['column'].replace('_id', '').replace('_', ' ')})"
-                items = [Item(str(r["label"] if r["label"] is not None else r["id"]), db.row_url(other, r["id"]))
-                         for r in rows]
+                notes = await _notes(db, other, [r["id"] for r in rows])
+                items = [Item(str(r["label"] if r["label"] is not None else r["id"]), db.row_url(other, r["id"]),
+                              notes.get(r["id"])) for r in rows]
             if items:
                 sections.append(Section(title, items, id=f"{other}-{fk['column']}"))
     if tips_section is not None:
         sections.insert(0, tips_section)
     return sections
+
+
+async def _notes(db: _DB, table: str, ids: list[str]) -> dict[str, str]:
+    """A short note beside rows listed on another record's page (a parameter's type, default and values)."""
+    if table != "parameters" or not ids:
+        return {}
+    marks = ", ".join(f":p{i}" for i in range(len(ids)))
+    rows = await db.rows(f'SELECT id, type, "default", allowed_values FROM parameters WHERE id IN ({marks})',
+                         {f"p{i}": ident for i, ident in enumerate(ids)})
+    out = {}
+    for r in rows:
+        allowed = _json_list(r["allowed_values"])
+        parts = [r["type"], f"default {r['default']}" if r["default"] not in (None, "") else None,
+                 "one of " + ", ".join(allowed) if allowed else None]
+        out[r["id"]] = " · ".join(p for p in parts if p)
+    return out
 
 
 def _pair_title(table: str, own: str, other: str) -> str:

@@ -227,7 +227,8 @@ def register_routes() -> list[tuple[str, Any]]:
 async def home_view(datasette: Any, request: Any) -> Response:
     """The home page: search first, then the questions, entry points by kind, counts and downloads."""
     database = served_database(datasette)
-    context: dict[str, Any] = {"database": database, "home": None, "release": None, "metadata": datasette.metadata()}
+    context: dict[str, Any] = {"database": database, "home": None, "release": None, "metadata": datasette.metadata(),
+                               "hk_sparql": endpoint_for(datasette) is not None}
     if database is not None:
         context["home"] = await pages.home(datasette, database)
         context["release"] = await asyncio.get_running_loop().run_in_executor(
@@ -315,7 +316,8 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 def extra_template_vars(datasette: Any, view_name: str, request: Any, database: str | None, table: str | None) -> Any:
     async def inner() -> dict[str, Any]:
         state = freshness.state_for(datasette)
-        out: dict[str, Any] = {"hk_banner": state.banner() if state else None, "hk_page": None}
+        out: dict[str, Any] = {"hk_banner": state.banner() if state else None, "hk_page": None,
+                               "hk_sparql": endpoint_for(datasette) is not None}
         served = served_database(datasette)
         if view_name == "row" and request is not None and database == served and table:
             pks = request.url_vars.get("pks", "")
