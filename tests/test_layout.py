@@ -24,7 +24,7 @@ ALLOWED = {
 def hkgraph_imports(path: Path) -> set[str]:
     """The hkgraph subpackages a module imports (relative or absolute, at any depth of the file)."""
     module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    package = module.split(".")[:-1] if path.name != "__init__.py" else module.split(".")[:-1]
+    package = module.split(".")[:-1]  # a module's package; for __init__.py the package itself
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         targets: list[str] = []

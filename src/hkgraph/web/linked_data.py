@@ -16,7 +16,7 @@ import re
 import urllib.parse
 from typing import Any
 
-from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils import tilde_encode
 from datasette.utils.asgi import Response
 
 from ..compile.rdf import BASE
@@ -168,5 +168,13 @@ async def _html(datasette: Any, iri: str) -> Response:
     return Response("", status=303, headers={"Location": location, "Vary": "Accept"})
 
 
-def decode_pk(value: str) -> str:
-    return tilde_decode(value)
+async def schema_view(datasette: Any, request: Any) -> Response:
+    """``/vocab`` and ``/shapes``: the vocabulary (``https://w3id.org/hkgraph/vocab#``) and the SHACL shapes.
+
+    Generated from the record models, as ``hkgraph schema`` writes them into schema/ (drift-tested).
+    """
+    from ..compile.schema import generated_files
+
+    name = {"vocab": "hkgraph.ttl", "shapes": "shapes.ttl"}[request.url_vars["name"]]
+    return Response(generated_files()[name], status=200, content_type="text/turtle; charset=utf-8",
+                    headers={"Access-Control-Allow-Origin": "*"})

@@ -219,6 +219,7 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/-/downloads$", downloads_view),
         (r"^/downloads/(?P<path>.+)$", dl.file_view),
         (r"^/-/coverage$", coverage_view),
+        (r"^/(?P<name>vocab|shapes)(?:\.ttl)?$", linked_data.schema_view),
         (linked_data.route_pattern(), linked_data.resource_view),
         *ADVISE_ROUTES,
     ]
