@@ -63,3 +63,13 @@ async def test_vocabulary_and_shapes_answer_as_turtle(ds: Datasette) -> None:
     assert vocab.content == (ROOT / "schema" / "hkgraph.ttl").read_bytes()
     shapes = await ds.client.get("/shapes.ttl")
     assert shapes.content == (ROOT / "schema" / "shapes.ttl").read_bytes()
+
+
+@module_loop
+async def test_the_documented_curl_example(ds: Datasette) -> None:
+    doc = (ROOT / "docs" / "namespace.md").read_text(encoding="utf-8")
+    (command,) = re.findall(r"^curl -H 'Accept: ([^']+)' http://127\.0\.0\.1:8001(/\S+)$", doc, re.MULTILINE)
+    accept, path = command
+    r = await ds.client.get(path, headers={"accept": accept})
+    graph = rdflib.Graph().parse(data=r.text, format="turtle")
+    assert (rdflib.URIRef(BASE + path.lstrip("/")), rdflib.RDFS.label, rdflib.Literal("WanVideo Model Loader")) in graph
