@@ -19,9 +19,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from hkgraph.records import model as m  # noqa: E402
 from hkgraph.compile.rdf import PREFIXES, record_triples  # noqa: E402
 from hkgraph.compile.sqlite import to_sqlite  # noqa: E402
+from hkgraph.records import model as m  # noqa: E402
 from hkgraph.records.checks import check_dataset  # noqa: E402
 from hkgraph.records.load import Dataset, iter_record_files  # noqa: E402
 

@@ -31,10 +31,10 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from hkgraph.records import model as m  # noqa: E402
 from hkgraph.compile.rdf import to_triples, write_rdf  # noqa: E402
 from hkgraph.compile.sqlite import to_sqlite  # noqa: E402
 from hkgraph.query.engine import sparql_prologue  # noqa: E402
+from hkgraph.records import model as m  # noqa: E402
 from hkgraph.records.load import Dataset  # noqa: E402
 
 QUERIES = {

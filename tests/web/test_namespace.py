@@ -26,13 +26,16 @@ def rules() -> list[tuple[re.Pattern[str], str]]:
     return out
 
 
+def _expand(target: str, groups: tuple[str | None, ...]) -> str:
+    return re.sub(r"\$(\d)", lambda m: groups[int(m.group(1)) - 1] or "", target)
+
+
 def redirect(path: str) -> str | None:
     """Where w3id.org sends https://w3id.org/hkgraph/<path>, with the site as ``SITE``."""
     for pattern, target in rules():
         match = pattern.match(path)
         if match:
-            return re.sub(r"\$(\d)", lambda m: match.group(int(m.group(1))), target).replace(
-                "%{ENV:HKGRAPH_SITE}", "SITE")
+            return _expand(target, match.groups()).replace("%{ENV:HKGRAPH_SITE}", "SITE")
     return None
 
 

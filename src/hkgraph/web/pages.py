@@ -113,7 +113,7 @@ class _DB:
 
     async def label_column(self, table: str) -> str:
         columns = await self.columns(table)
-        for name in ("name", "title", "value", "file_name", "path", "text"):
+        for name in ("name", "title", "value", "file_name", "path", "text", "file"):
             if name in columns:
                 return name
         return "id"
