@@ -11,6 +11,7 @@ or newer contract shows what it has.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.parse
 from dataclasses import dataclass, field
@@ -569,7 +570,7 @@ async def search(datasette: Any, database: str, text: str) -> dict[str, Any]:
     if not text.strip():
         return result
     path = datasette.databases[database].path
-    index = index_for(path)
+    index = await asyncio.get_running_loop().run_in_executor(None, index_for, path)  # reads the file once
     for kind in sorted(index.spellings):
         table = KIND_TABLES.get(kind)
         if table is None or table not in tables:
