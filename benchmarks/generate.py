@@ -32,6 +32,8 @@ KINDS = ("setting", "explanation", "warning", "comparison", "troubleshooting", "
 TAGS = ("vram", "speed", "quality", "compatibility", "install", "troubleshooting", "precision", "hardware",
         "prompting", "lora", "workflow", "sampling")
 ADVICE = ("prefer", "avoid", "default", "use-when")
+GOALS = ("lower-vram", "lower-ram", "faster", "better-quality", "fix-error", "make-compatible", "set-up",
+         "more-control", "understand")
 ROLES = ("diffusion", "text-encoder", "vae", "lora", "clip-vision", "upscaler")
 VENDORS = (("NVIDIA", "Ada Lovelace"), ("NVIDIA", "Blackwell"), ("NVIDIA", "Ampere"), ("AMD", "RDNA 3"))
 COMBO_VALUES = ("disabled", "fp8_e4m3fn", "fp8_e4m3fn_fast", "fp8_e5m2", "bf16", "fp16", "fp32", "auto")
@@ -71,7 +73,8 @@ def generate(out: Path, tips: int, seed: int = 0) -> Path:
         shutil.rmtree(data)
     entries = data / "entries"
     entries.mkdir(parents=True)
-    folders = {k: data / "entities" / k for k in ("repos", "nodes", "parameters", "models", "hardware", "people", "concepts")}
+    folders = {k: data / "entities" / k for k in ("repos", "nodes", "parameters", "models", "files", "hardware",
+                                                  "people", "concepts", "pages")}
     for folder in folders.values():
         folder.mkdir(parents=True)
     if (out / "schema").resolve() != (ROOT / "schema").resolve():
@@ -118,13 +121,23 @@ def generate(out: Path, tips: int, seed: int = 0) -> Path:
             "id": f"{nid}-strength", "name": "strength", "node": nid, "type": "FLOAT", "default": "1.0",
             "min": 0.0, "max": 10.0,
         })
+    _write(folders["models"] / "family.yaml", {"id": "family", "name": "Synthetic family", "level": "family",
+                                                "role": "diffusion"})
     models = [f"model-{i:05d}" for i in range(counts["models"])]
     for i, mid in enumerate(models):
         role = ROLES[i % len(ROLES)]
         _write(folders["models"] / f"{mid}.yaml", {
             "id": mid, "name": f"Wan {2 + i % 2}.{i % 3} {role} {i}", "aliases": [f"wan-{i}-{role}"],
-            "description": _sentence(rng, 10), "family": "Wan", "version": f"2.{i % 3}", "variant": "I2V",
-            "role": role, "files": [{"name": f"wan_{i}_{role}_fp16.safetensors", "precision": "fp16"}],
+            "description": _sentence(rng, 10), "level": "variant", "parent": "family", "role": role,
+        })
+        _write(folders["files"] / f"wan-{i}-{role}-fp16.yaml", {
+            "id": f"wan-{i}-{role}-fp16", "name": f"wan_{i}_{role}_fp16.safetensors", "model": mid,
+            "format": "safetensors", "precision": "fp16",
+        })
+    for i in range(50):
+        _write(folders["pages"] / f"page-{i:02d}.yaml", {
+            "id": f"page-{i:02d}", "name": f"Page {i}", "path": f"page-{i:02d}.md", "snapshot": "0" * 40,
+            "snapshot_date": dt.date(2026, 1, 1),
         })
     hardware = [f"gpu-{i:03d}" for i in range(counts["hardware"])]
     for i, hid in enumerate(hardware):
@@ -166,6 +179,7 @@ def generate(out: Path, tips: int, seed: int = 0) -> Path:
             "settings": [{"parameter": pid, "value": value, "advice": rng.choice(ADVICE),
                           "condition": _title(rng, 5)}] if rng.random() < 0.5 else [],
             "relations": [{"type": "see-also", "tip": ids[rng.randrange(i)]}] if i and rng.random() < 0.2 else [],
+            "goals": sorted(rng.sample(GOALS, 1 + (i % 2))),
             "tags": sorted(rng.sample(TAGS, 2)),
         }
         _write(entries / f"{tid}.yaml", {k: v for k, v in record.items() if v != []})

@@ -35,7 +35,7 @@ def test_every_command_has_help():
 
 
 def test_validate_ok(project):
-    assert run("validate", "--root", str(project)) == (0, "2 tips, 5 entities: 0 error(s), 0 warning(s)\n")
+    assert run("validate", "--root", str(project)) == (0, "2 tips, 6 entities: 0 error(s), 0 warning(s)\n")
 
 
 def test_build_and_stats(project):
@@ -43,7 +43,8 @@ def test_build_and_stats(project):
     assert code == 0 and out.startswith(f"built {project / 'dist'}: 2 tips, ")
     code, out = run("stats", "--root", str(project), "--format", "json")
     counts = {row["what"]: row["count"] for row in json.loads(out)}
-    assert counts["tips"] == 2 and counts["nodes"] == 1 and counts["settings"] == 1 and counts["tip links"] == 6
+    assert counts["tips"] == 2 and counts["nodes"] == 1 and counts["settings"] == 1 and counts["tip links named"] == 5
+    assert counts["tip links derived"] == 2  # the loader of the named quantization input, and its pack
 
 
 def test_query_sql_formats(project):
@@ -61,7 +62,7 @@ def test_query_sql_formats(project):
 
 
 def test_query_sparql(project):
-    query = "SELECT ?title WHERE { ?t hkv:aboutNode node:wanvideo-model-loader ; dcterms:title ?title }"
+    query = "SELECT ?title WHERE { ?t hkv:aboutNode|hkv:derivedAbout node:wanvideo-model-loader ; dcterms:title ?title }"
     code, out = run("query", "sparql", query, "--root", str(project), "--format", "json")
     assert code == 0, out
     assert json.loads(out) == [{"title": "Unscaled fp8_e5m2 quantization is the worst choice"}]

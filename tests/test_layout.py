@@ -24,7 +24,7 @@ ALLOWED = {
 def hkgraph_imports(path: Path) -> set[str]:
     """The hkgraph subpackages a module imports (relative or absolute, at any depth of the file)."""
     module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    package = module.split(".")[:-1]  # a module's package; for __init__.py the package itself
+    package = module.split(".")[:-1]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         targets: list[str] = []
@@ -70,3 +70,10 @@ def test_the_readme_layout_lists_every_stage_once():
     layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
     for stage in ALLOWED:
         assert layout.count(f"{stage}/") == 1, f"README layout should list {stage}/ once"
+
+
+def test_the_cli_knows_every_entity_kind():
+    from hkgraph.cli import ENTITY_KIND_NAMES
+    from hkgraph.records.model import ENTITY_KINDS
+
+    assert set(ENTITY_KIND_NAMES) == set(ENTITY_KINDS)

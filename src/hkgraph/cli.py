@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import click
 from . import __version__
 from .query.output import FORMATS, render
 
+# The entity kinds (kept here so that --help does not import the models).
+ENTITY_KIND_NAMES = ("node", "parameter", "repo", "model", "file", "hardware", "person", "concept", "page", "workflow")
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
@@ -200,41 +203,49 @@ def query_sparql(sparql: str, root: Path, fmt: str, endpoint: str | None) -> Non
 @_root_option
 @_format_option
 @_endpoint_option
-@click.option("--node", help="A node: id, display name, alias or class name.")
+@click.option("--node", help="A node: display name, class name, id or alias.")
 @click.option("--parameter", help="A parameter (narrowed to --node's inputs when both are given).")
 @click.option("--value", help="A parameter value, e.g. fp16 or quantization=fp8_e5m2.")
 @click.option("--model", help="A model.")
-@click.option("--repo", help="A repository (also matches tips about its nodes).")
+@click.option("--file", help="A model file, by its file name.")
+@click.option("--repo", help="A repository: name, owner/name or id.")
 @click.option("--hardware", help="A piece of hardware.")
 @click.option("--person", help="A person named or quoted.")
-@click.option("--concept", help="A concept (also matches narrower concepts).")
-@click.option("--tag", help="A tag, e.g. vram.")
+@click.option("--concept", help="A concept.")
+@click.option("--workflow", help="An example workflow of the site (its file name or path).")
+@click.option("--page", help="A source page (its path, e.g. hidden-knowledge.md, or title).")
+@click.option("--goal", help="What the tip helps to do, e.g. lower-vram, faster, fix-error.")
+@click.option("--tag", help="A topic, e.g. vram.")
 @click.option("--kind", help="A kind of tip, e.g. setting or warning.")
 @click.option("--text", help="Words that must all appear in the title, summary or excerpt.")
+@click.option("--about", is_flag=True,
+              help="Also tips about a part of the entity (derived links: its parameters, nodes, files, "
+                   "variants, narrower concepts); without it, tips that name it.")
+@click.option("--include-superseded", is_flag=True, help="Also tips that a newer tip supersedes.")
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many tips.")
-def tips(root: Path, fmt: str, endpoint: str | None, limit: int | None, **filters: str | None) -> None:
-    """List the tips that match every filter given (names resolve through aliases)."""
+def tips(root: Path, fmt: str, endpoint: str | None, limit: int | None, about: bool, include_superseded: bool,
+         **filters: str | None) -> None:
+    """List the tips that match every filter given (names resolve as everywhere: aliases, class names…)."""
     from .query.kg import tip_row
 
     with _knowledge_graph(root, endpoint) as kg:
-        found = kg.tips(limit=limit, **filters)  # type: ignore[arg-type]
+        found = kg.tips(limit=limit, about=about, include_superseded=include_superseded, **filters)  # type: ignore[arg-type]
     if fmt == "json":
         click.echo(render([t.model_dump(mode="json") for t in found], fmt))
     elif fmt == "table":
-        click.echo(render([{k: tip_row(t)[k] for k in ("id", "kind", "title", "tags")} for t in found], fmt))
+        click.echo(render([{k: tip_row(t)[k] for k in ("id", "kind", "title", "goals")} for t in found], fmt))
     else:
         click.echo(render([tip_row(t) for t in found], fmt))
 
 
 @cli.command()
 @click.argument("name")
-@click.option("--kind", type=click.Choice(["node", "parameter", "repo", "model", "hardware", "person", "concept"]),
-              help="Only look among entities of this kind.")
+@click.option("--kind", type=click.Choice(list(ENTITY_KIND_NAMES)), help="Only look among entities of this kind.")
 @_root_option
 @_format_option
 @_endpoint_option
 def entity(name: str, kind: str | None, root: Path, fmt: str, endpoint: str | None) -> None:
-    """Show the entity NAME names (its id, display name, an alias or a node class name)."""
+    """Show the entity NAME names (id, display name, alias, class name, owner/name, file name or path)."""
     from .query.kg import entity_rows
 
     with _knowledge_graph(root, endpoint) as kg:
@@ -272,41 +283,54 @@ def settings(root: Path, fmt: str, endpoint: str | None, **filters: str | None) 
 def stats(root: Path, fmt: str) -> None:
     """Counts of records, entities by kind, links and triples."""
     from .compile.build import ensure_built
-    from .query.engine import run_sql
+    from .query.engine import dataset_stats
 
-    dist = ensure_built(root)
-    db = dist / "hkgraph.db"
-    rows = [{"what": "tips", "count": run_sql(db, "SELECT count(*) AS n FROM tips")[0]["n"]}]
-    from .compile.sqlite import ENTITY_TABLES, LINK_TABLES
-
-    for table in ENTITY_TABLES.values():
-        rows.append({"what": table, "count": run_sql(db, f"SELECT count(*) AS n FROM {table}")[0]["n"]})
-    for extra in ("parameter_values", "model_files", "settings", "quotes", "relations"):
-        rows.append({"what": extra, "count": run_sql(db, f"SELECT count(*) AS n FROM {extra}")[0]["n"]})
-    links = sum(run_sql(db, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t, _c, _o in LINK_TABLES.values())
-    rows.append({"what": "tip links", "count": links})
-    import json
-
-    info = json.loads((dist / "build-info.json").read_text())
-    rows.append({"what": "triples", "count": info["triples"]})
+    rows = dataset_stats(ensure_built(root))
     click.echo(render(rows, fmt))
 
 
 @cli.command()
-@click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--page-name", help="The page's path relative to the site (default: the file name).")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--page-name", help="For one page: its path relative to the site (default: the file name).")
 @click.option("--min", "minimum", type=float, default=None, help="Exit 1 when the covered fraction is below this.")
+@click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="For a folder: also write the per-page figures as TSV (data/coverage.tsv feeds the web site).")
+@_format_option
 @_root_option
-def coverage(page: Path, page_name: str | None, minimum: float | None, root: Path) -> None:
-    """List the content lines of a source page that no record's excerpt covers."""
-    from .records.coverage import page_coverage
+def coverage(path: Path, page_name: str | None, minimum: float | None, write_to: Path | None, fmt: str,
+             root: Path) -> None:
+    """How much of the source pages the records cover.
+
+    PATH is one page (its uncovered content lines are listed, then the covered fraction) or a folder
+    holding a copy of the site (one row per page: content lines, covered lines, records; then a total).
+    """
+    from .records.coverage import folder_coverage, page_coverage, total, write_table
     from .records.load import load_dataset
 
-    result = page_coverage(page, load_dataset(root), page_name)
-    for number, line in result.uncovered:
-        click.echo(f"{page}:{number}: {line.strip()}")
-    click.echo(f"{result.page}: {result.covered}/{result.content} content lines covered ({result.fraction:.1%})")
-    if minimum is not None and result.fraction < minimum:
+    dataset = load_dataset(root)
+    if path.is_dir():
+        results = folder_coverage(path, dataset)
+        overall = total(results)
+        if fmt == "json":
+            click.echo(json.dumps({"pages": [r.as_row() for r in results], "total": overall.as_row()}, indent=2))
+        else:
+            rows = [r.as_row() for r in [*results, overall]]
+            for row in rows:
+                row["covered_fraction"] = f"{row['covered_fraction']:.1%}"
+            click.echo(render(rows, fmt))
+        if write_to is not None and write_table(results, write_to):
+            click.echo(f"wrote {write_to}", err=True)
+    else:
+        overall = page_coverage(path, dataset, page_name)
+        if fmt == "json":
+            click.echo(json.dumps({**overall.as_row(), "uncovered": [
+                {"line": n, "text": line} for n, line in overall.uncovered]}, indent=2))
+        else:
+            for number, line in overall.uncovered:
+                click.echo(f"{path}:{number}: {line.strip()}")
+            click.echo(f"{overall.page}: {overall.covered}/{overall.content} content lines covered "
+                       f"({overall.fraction:.1%})")
+    if minimum is not None and overall.fraction < minimum:
         sys.exit(1)
 
 

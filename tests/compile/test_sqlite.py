@@ -12,8 +12,12 @@ from hkgraph.query.engine import run_sparql
 
 PREDICATES = {
     "nodes": "aboutNode", "parameters": "aboutParameter", "values": "aboutValue", "repos": "aboutRepo",
-    "models": "aboutModel", "hardware": "aboutHardware", "people": "mentionsPerson", "concepts": "aboutConcept",
+    "models": "aboutModel", "files": "aboutFile", "hardware": "aboutHardware", "people": "mentionsPerson",
+    "concepts": "aboutConcept", "workflows": "aboutWorkflow",
 }
+CLASSES = {"person": "Person", "repo": "Repo", "node": "Node", "parameter": "Parameter", "model": "Model",
+           "file": "ModelFile", "hardware": "Hardware", "concept": "Concept", "page": "SourcePage",
+           "workflow": "ExampleWorkflow"}
 
 
 @pytest.fixture(scope="module")
@@ -39,25 +43,29 @@ def test_same_tips(db, store):
 @pytest.mark.parametrize("kind,table", list(ENTITY_TABLES.items()))
 def test_same_entities(db, store, kind, table):
     sql = {r[0] for r in db.execute(f"SELECT id FROM {table}")}
-    cls = {"person": "Person", "repo": "Repo", "node": "Node", "parameter": "Parameter", "model": "Model",
-           "hardware": "Hardware", "concept": "Concept"}[kind]
-    rdf = {r["id"] for r in run_sparql(store, f"SELECT ?id WHERE {{ ?e a hkv:{cls} ; dcterms:identifier ?id }}")}
+    rdf = {r["id"] for r in run_sparql(store, f"SELECT ?id WHERE {{ ?e a hkv:{CLASSES[kind]} ; dcterms:identifier ?id }}")}
     assert sql == rdf
 
 
+@pytest.mark.parametrize("derived", [False, True], ids=["named", "derived"])
 @pytest.mark.parametrize("field", list(LINK_TABLES))
-def test_same_links(db, store, field):
+def test_same_links(db, store, field, derived):
+    """Named links are the field's predicate in RDF, derived ones hkv:derivedAbout to an entity of the kind."""
     table, column, _other = LINK_TABLES[field]
-    sql = set(db.execute(f"SELECT tip_id, {column} FROM {table}"))
+    sql = set(db.execute(f"SELECT tip_id, {column} FROM {table} WHERE via IS {'NOT ' if derived else ''}NULL"))
+    predicate = "hkv:derivedAbout" if derived else f"hkv:{PREDICATES[field]}"
     if field == "values":
-        query = ("SELECT ?tip ?p ?v WHERE { ?t hkv:aboutValue ?val ; dcterms:identifier ?tip . "
-                 "?val hkv:ofParameter/dcterms:identifier ?p ; rdfs:label ?v }")
+        query = (f"SELECT ?tip ?p ?v WHERE {{ ?t {predicate} ?val ; dcterms:identifier ?tip . "
+                 "?val a hkv:ParameterValue ; hkv:ofParameter/dcterms:identifier ?p ; rdfs:label ?v }")
         rdf = {(r["tip"], f"{r['p']}={r['v']}") for r in run_sparql(store, query)}
     else:
-        query = (f"SELECT ?tip ?id WHERE {{ ?t hkv:{PREDICATES[field]} ?e ; dcterms:identifier ?tip . "
-                 "?e dcterms:identifier ?id }")
+        kind = {"people": "person", "hardware": "hardware"}.get(field, field[:-1])
+        query = (f"SELECT ?tip ?id WHERE {{ ?t {predicate} ?e ; dcterms:identifier ?tip . "
+                 f"?e a hkv:{CLASSES[kind]} ; dcterms:identifier ?id }}")
         rdf = {(r["tip"], r["id"]) for r in run_sparql(store, query)}
     assert sql == rdf
+    if not derived and field in ("nodes", "parameters", "repos", "models"):
+        assert sql, f"the real data names {field}"
 
 
 def test_foreign_keys_hold(db):
@@ -73,7 +81,7 @@ def test_full_text_search_finds_tips(db):
 
 
 def test_views_run(db):
-    for view in ("tip_links", "entities", "advice", "node_overview"):
+    for view in ("tip_links", "entities", "advice", "node_overview", "current_tips"):
         db.execute(f"SELECT * FROM {view} LIMIT 5").fetchall()
     row = db.execute("SELECT name, class_name, repo FROM node_overview WHERE id = 'wanvideo-model-loader'").fetchone()
     assert row == ("WanVideo Model Loader", "WanVideoModelLoader", "comfyui-wanvideowrapper")

@@ -31,7 +31,7 @@ def test_tips_as_json_are_whole_records(run):
     assert tip["id"] == "block-swap-on-24gb-cards"
     assert tip["settings"] == [{
         "parameter": "wanvideo-block-swap-blocks-to-swap", "value": None, "values": ["20", "40"], "range": None,
-        "direction": None, "advice": "use-when", "condition": "the card has 24 GB of VRAM", "node": None, "model": None,
+        "direction": None, "schedule": None, "steps": None, "unit": None, "advice": "use-when", "condition": "the card has 24 GB of VRAM", "node": None, "model": None,
         "hardware": "rtx-3090",
     }]
     assert tip["relations"] == [{"type": "refines", "tip": "fp8-scaled-quantization-on-blackwell"}]
@@ -46,7 +46,7 @@ def test_tips_as_csv_and_table(run):
     ]
     assert rows[0]["values"] == "wanvideo-model-loader-base-precision=bf16, wanvideo-model-loader-base-precision=fp32"
     table = run("tips", "--kind", "warning").output.splitlines()
-    assert table[0].split() == ["id", "kind", "title", "tags"]
+    assert table[0].split() == ["id", "kind", "title", "goals"]
     assert table[2].startswith("block-swap-on-24gb-cards  warning  Swap 20 to 40 blocks")
     assert run("tips", "--text", "no such words anywhere").output == "(no rows)\n"
 

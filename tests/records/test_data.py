@@ -7,7 +7,7 @@ import pytest
 from hkgraph.query.engine import open_store, run_sparql, run_sql
 from hkgraph.records.coverage import page_coverage
 
-from conftest import shared_path
+from conftest import ROOT, shared_path
 
 
 def test_seed_page_is_fully_covered(dataset):
@@ -58,3 +58,33 @@ def test_full_text_search_on_tips(db):
         SELECT tips.id FROM tips_fts JOIN tips ON tips.rowid = tips_fts.rowid
         WHERE tips_fts MATCH 'sageattn' ORDER BY rank""")
     assert "sageattn-modes-mean-sage-attention-2" in {r["id"] for r in rows}
+
+
+def test_committed_coverage_table_matches_the_site(dataset):
+    """data/coverage.tsv (the web site's coverage page) is what `hkgraph coverage PAGES --write` gives now."""
+    from hkgraph.records.coverage import folder_coverage, table_text
+
+    pages = shared_path("corpus", "wanx-troopers", "pages")
+    committed = (ROOT / "data" / "coverage.tsv").read_text(encoding="utf-8")
+    assert committed == table_text(folder_coverage(pages, dataset)), (
+        "data/coverage.tsv is out of date: run `hkgraph coverage ../shared/corpus/wanx-troopers/pages "
+        "--write data/coverage.tsv`"
+    )
+
+
+def test_committed_pages_and_workflows_match_the_site():
+    """data/entities/pages and workflows are what scripts/site_entities.py makes of the site today."""
+    import subprocess
+    import sys
+
+    site = shared_path("corpus", "wanx-troopers")
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "site_entities.py"), "--site", str(site),
+                             "--check"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"run scripts/site_entities.py, then hkgraph fmt:\n{result.stdout}"
+
+
+def test_every_page_of_the_site_is_an_entity(dataset):
+    from hkgraph.records.coverage import site_pages
+
+    paths = {p.path for p in dataset.entities["page"].values()}
+    assert {name for name, _path in site_pages(shared_path("corpus", "wanx-troopers", "pages"))} == paths

@@ -71,6 +71,8 @@ def edit_project(root: Path) -> None:
         "  page: test-page.md\n"
         "  section: Speed\n"
         "  excerpt: lower the teacache threshold for more detail\n"
+        "goals:\n"
+        "- better-quality\n"
         "tags:\n"
         "- speed\n"
     )
@@ -223,8 +225,8 @@ Since 1.0.0: 1 record(s) removed; 1 record(s) added; 1 record(s) changed (a majo
 
 """
     assert text.endswith(
-        "## 1.0.0 (2025-06-15)\n\nFirst release: tips 3, nodes 2, parameters 2, repos 2, models 1, hardware 1, "
-        "people 1, concepts 2.\n"
+        "## 1.0.0 (2025-06-15)\n\nFirst release: tips 3, nodes 2, parameters 2, repos 2, models 1, files 1, "
+        "hardware 1, people 1, concepts 2, pages 1.\n"
     )
     assert text.startswith("# Changelog of the hkgraph data\n")
 
@@ -294,7 +296,7 @@ def test_release_refused_while_validate_reports_an_error(tmp_path):
     result = CliRunner().invoke(cli, ["release", "--root", str(root)])
     assert result.exit_code == 1
     assert "data/entries/cfg-one-with-distill-lora.yaml:10:3: parameters[0]: unknown parameter 'cfgg'; did you mean 'cfg'?" in result.output
-    assert "release refused: `hkgraph validate` reports 2 error(s)" in result.output
+    assert "release refused: `hkgraph validate` reports 1 error(s)" in result.output
     assert not (root / "dist" / "release" / "hkgraph-1.0.0").exists()
 
 
@@ -634,7 +636,8 @@ def test_graph_stats_reads_plain_and_gzip_n_triples(releases, tmp_path):
 def test_readme_describes_the_release(releases):
     readme = (releases["first"].folder / "README.md").read_text()
     assert readme.startswith("# hkgraph 1.0.0\n")
-    assert "Records: tips 3, nodes 2, parameters 2, repos 2, models 1, hardware 1, people 1, concepts 2." in readme
+    assert ("Records: tips 3, nodes 2, parameters 2, repos 2, models 1, files 1, hardware 1, people 1, concepts 2, "
+            "pages 1." in readme)
     db_size = (releases["first"].folder / "hkgraph.db").stat().st_size
     assert f"| `hkgraph.db` | SQLite database: every table below, FTS5 full-text indexes, views | {db_size / 1024:.1f} KiB |" in readme
     assert "| `vram_gb` | number | Memory in GB. |" in readme

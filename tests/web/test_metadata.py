@@ -92,25 +92,26 @@ def test_licence_source_and_about() -> None:
 
 # Canned query → (parameters, the tip_id / node_id / id column of every row, in order) on tests/fixtures/site
 CANNED_ANSWERS = {
-    "tips_for_node": ({"node": "WanVideoModelLoader"}, "tip_id", [
+    "tips_for_node": ({"node": "WanVideoModelLoader", "about": ""}, "tip_id", [
         "sageattention-speeds-up-sampling", "fp8-e5m2-with-torch-compile-on-ampere", "fp8-quantization-saves-vram"]),
     "tips_for_parameter": ({"parameter": "quantization"}, "tip_id", [
         "fp8-e5m2-with-torch-compile-on-ampere", "fp8-quantization-saves-vram"]),
-    "recommended_settings": ({"node": "model loader"}, "setting", [
+    "recommended_settings": ({"node": "wanvideo model loader"}, "setting", [
         "sageattn", "fp8_e4m3fn", "fp8_e4m3fn", "fp8_e5m2"]),
-    "tips_by_model": ({"model": "Wan"}, "tip_id", ["lightx2v-lora-needs-few-steps", "fp8-quantization-saves-vram"]),
+    # a family brings its variants and the LoRAs made for them
+    "tips_by_model": ({"model": "wan models"}, "tip_id", ["lightx2v-lora-needs-few-steps", "fp8-quantization-saves-vram"]),
     "tips_by_hardware": ({"hardware": "3090"}, "tip_id", [
         "block-swap-for-low-vram", "fp8-e5m2-with-torch-compile-on-ampere", "fp8-quantization-saves-vram"]),
     "tips_by_person": ({"person": "KJ"}, "tip_id", ["lightx2v-lora-needs-few-steps", "fp8-quantization-saves-vram"]),
     "nodes_of_repo": ({"repo": "kijai/ComfyUI-WanVideoWrapper"}, "node_id", [
         "wanvideo-model-loader", "wanvideo-block-swap", "wanvideo-sampler"]),
-    "vram_tips": ({"hardware": ""}, "tip_id", [
+    "tips_for_goal": ({"goal": "lower-vram", "model": ""}, "tip_id", [
         "block-swap-for-low-vram", "fp8-quantization-saves-vram", "oom-error-means-swap-more-blocks"]),
-    "speed_tips": ({"model": "lightx2v-lora"}, "tip_id", ["lightx2v-lora-needs-few-steps"]),
+    "workflows_using_node": ({"node": "WanVideoSampler"}, "workflow_id", ["wan-t2v-example"]),
     "troubleshoot": ({"error": "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"},
                      "tip_id", ["oom-error-means-swap-more-blocks", "block-swap-for-low-vram"]),
     "related_tips": ({"tip": "fp8-quantization-saves-vram"}, "tip_id", ["fp8-e5m2-with-torch-compile-on-ampere"]),
-    "find_entity": ({"name": "sageattn"}, "id", ["sageattention"]),
+    "find_entity": ({"name": "sageattn"}, "entity_id", ["sageattention"]),
 }
 
 
@@ -153,7 +154,7 @@ async def test_full_text_search_on_tips(ds: Datasette) -> None:
 async def test_facets_and_label_columns(ds: Datasette) -> None:
     response = await ds.client.get(f"/{DATABASE}/tips.json")
     facets = response.json()["facet_results"]
-    assert {"kind", "tags", "certainty", "page", "node pack"} <= set(facets)
+    assert {"kind", "goals", "tags", "status", "certainty", "page", "node pack"} <= set(facets)
     assert "date" not in facets  # dates are a from/to range on the page, not a 30-value list
     packs = {item["value"]: item["count"] for item in facets["node pack"]["results"]}
     assert packs == {"comfyui-wanvideowrapper": 6, "comfyui-kjnodes": 1}
@@ -163,7 +164,7 @@ async def test_facets_and_label_columns(ds: Datasette) -> None:
                                                                          "tip_id": "vaeloader-kj-runs-fp32-vae-in-bf16"})
     assert labels.json() == [{"tip_id": {"value": "vaeloader-kj-runs-fp32-vae-in-bf16",
                                          "label": "VAELoader KJ runs the fp32 Wan VAE in bf16"},
-                              "node_id": {"value": "vaeloader-kj", "label": "VAELoader KJ"}}]
+                              "node_id": {"value": "vaeloader-kj", "label": "VAELoader KJ"}, "via": None}]
 
 
 @module_loop

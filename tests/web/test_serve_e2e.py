@@ -165,7 +165,7 @@ def test_canned_query_over_http(server: str) -> None:
                   params={"node": "WanVideoBlockSwap", "_shape": "array"})
     assert r.status_code == 200
     assert [(row["parameter"], row["advice"], row["setting"]) for row in r.json()] == [
-        ("blocks_to_swap", "use-when", "10..40")]
+        ("blocks_to_swap", "use-when", "10 to 40")]
 
 
 def test_full_text_search_over_http(server: str) -> None:

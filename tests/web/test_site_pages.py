@@ -9,7 +9,7 @@ import pytest
 from datasette.app import Datasette
 
 from hkgraph.compile.rdf import PREFIXES
-from hkgraph.web.names import load_index, normalize, words
+from hkgraph.web.names import load_index, words
 from hkgraph.web.sparql_errors import explain
 
 from conftest import make_datasette
@@ -20,8 +20,7 @@ module_loop = pytest.mark.asyncio(loop_scope="module")
 # ------------------------------------------------------------------------------------------- names
 
 
-def test_normalize_makes_spellings_of_one_name_equal() -> None:
-    assert normalize("wan2.2") == normalize("Wan 2.2") == normalize("wan-2-2") == "wan22"
+def test_words_of_an_error_message() -> None:
     assert words("torch.OutOfMemoryError: CUDA out of memory. CUDA") == ["torch", "outofmemoryerror", "cuda", "out",
                                                                          "of", "memory"]
 
@@ -105,28 +104,10 @@ async def test_unknown_urls_are_404_not_500(ds: Datasette) -> None:
 
 
 @module_loop
-async def test_coverage_page_without_the_table(ds: Datasette) -> None:
+async def test_coverage_page_without_rows(ds: Datasette) -> None:
     r = await ds.client.get("/-/coverage")
     assert r.status_code == 200
     assert "<h1>Coverage of the source pages</h1>" in r.text
-
-
-@pytest.mark.asyncio(loop_scope="function")
-async def test_coverage_page_lists_pages_with_totals(tmp_path: Path, site_dist: Path) -> None:
-    import shutil
-
-    for name in ("hkgraph.db", "hkgraph.nt"):
-        shutil.copy(site_dist / name, tmp_path / name)
-    conn = sqlite3.connect(tmp_path / "hkgraph.db")
-    conn.execute("CREATE TABLE coverage (page_id TEXT, content_lines INTEGER, covered_lines INTEGER, records INTEGER)")
-    conn.executemany("INSERT INTO coverage VALUES (?, ?, ?, ?)",
-                     [("hidden-knowledge.md", 200, 150, 40), ("other.md", 100, 100, 10)])
-    conn.commit()
-    conn.close()
-    local = make_datasette(tmp_path / "hkgraph.db", max_concurrent=1)
-    r = await local.client.get("/-/coverage")
-    assert "<strong>250</strong> of 300 content lines" in r.text
-    assert "83.3 %" in r.text and "50 records" in r.text
 
 
 # ----------------------------------------------------------------------------------- SPARQL errors

@@ -108,8 +108,9 @@ def _read(conn: sqlite3.Connection) -> Knowledge:
     for r in rows("SELECT id, name, aliases, class_name, repo, inputs, inputs_read_from FROM nodes"):
         r["aliases"], r["inputs"] = _list(r["aliases"]), _list(r["inputs"])
         kb.nodes[r["id"]] = r
-        kb.by_class.setdefault(r["class_name"], r["id"])
-        kb.by_class_folded.setdefault(r["class_name"].casefold(), r["id"])
+        if r["class_name"]:  # an unverified node may have none
+            kb.by_class.setdefault(r["class_name"], r["id"])
+            kb.by_class_folded.setdefault(r["class_name"].casefold(), r["id"])
         for label in (r["name"], *r["aliases"]):
             kb.by_label.setdefault(label.casefold(), r["id"])
     for r in rows('SELECT id, name, aliases, node, type, allowed_values, "default" FROM parameters'):
@@ -144,7 +145,7 @@ def _read(conn: sqlite3.Connection) -> Knowledge:
         kb.settings.setdefault(r["parameter_id"], []).append(r)
     for r in rows("SELECT id, name FROM models"):
         kb.models[r["id"]] = r["name"]
-    for r in rows("SELECT model_id, name FROM model_files"):
+    for r in rows("SELECT model AS model_id, name FROM files WHERE model IS NOT NULL"):
         kb.model_by_file.setdefault(_basename(r["name"]).casefold(), r["model_id"])
     for r in rows("SELECT id, name, aliases FROM concepts"):
         r["aliases"] = _list(r["aliases"])

@@ -31,6 +31,7 @@ import pyoxigraph as ox
 
 from .. import __version__
 from ..records.checks import check_dataset
+from ..records.derive import Vocabulary
 from ..records.load import ENTITIES_DIR, ENTRIES_DIR, Dataset, load_dataset
 from ..records.problems import DataError, Problem
 from .cache import (
@@ -43,11 +44,12 @@ from .cache import (
     save_state,
 )
 from .incremental import Layout, LayoutError, write_changed, write_full
+from .rdf import use_vocabulary
 from .shacl import ShaclError, sample_lines
 from .shacl import check as shacl_check
 from .shacl import sampled as shacl_sampled
 from .shacl import stride as shacl_stride
-from .sqlite import to_sqlite
+from .sqlite import COVERAGE_FILE, to_sqlite
 from .sqlpatch import PatchError, patch_sqlite
 
 __all__ = ["BUILD_INFO", "BuildResult", "ShaclError", "build", "check_shacl", "ensure_built", "is_stale"]
@@ -71,9 +73,12 @@ class BuildResult:
 def input_fingerprint(root: Path) -> str:
     """A hash over every input file's path, size and modification time (cheap staleness check)."""
     h = hashlib.sha256(__version__.encode())
-    for folder in (root / ENTRIES_DIR, root / ENTITIES_DIR, root / SCHEMA_DIR):
+    extra = [str(root / COVERAGE_FILE)] if (root / COVERAGE_FILE).is_file() else []
+    for folder in (root / ENTRIES_DIR, root / ENTITIES_DIR, root / SCHEMA_DIR, None):
         files = []
-        for top, _dirs, names in os.walk(folder):
+        if folder is None:
+            files = extra
+        for top, _dirs, names in os.walk(folder) if folder is not None else ():
             files.extend(os.path.join(top, name) for name in names)
         start = len(str(root)) + 1
         for path in sorted(files):
@@ -149,9 +154,11 @@ def _build(
     if errors:
         raise DataError(problems)
     records = {key: cached.record for key, cached in loader.records.items() if cached.record is not None}
+    vocab = Vocabulary.of(dataset)
+    use_vocabulary(vocab)
     patch = (
         state is not None and bool(state.subjects) and state.outputs == output_stats(out_dir)
-        and (out_dir / "oxigraph").is_dir()
+        and (out_dir / "oxigraph").is_dir() and _previous_vocabulary(out_dir) == vocab.fingerprint()
     )
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -212,6 +219,7 @@ def _build(
             "tips": len(dataset.tips),
             "entities": {k: len(v) for k, v in dataset.entities.items()},
             "triples": rdf.layout.triples,
+            "vocabulary": vocab.fingerprint(),
         }
         (tmp / BUILD_INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
         _stage(hook, "done", tmp)
@@ -238,6 +246,15 @@ def _build(
         out_dir, dataset, rdf.layout.triples, timings, [p for p in problems if p.severity != "error"],
         incremental=patch, parsed=loader.parsed,
     )
+
+
+def _previous_vocabulary(out_dir: Path) -> str | None:
+    """The vocabulary fingerprint of the build in ``out_dir``: links derive along it, so a rebuild that
+    changes it compiles every tip anew."""
+    try:
+        return json.loads((out_dir / BUILD_INFO).read_text())["vocabulary"]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _release_memory() -> None:

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 from pydantic import BaseModel
 
 from ..records import model as m
+from ..records.derive import Vocabulary
 from ..records.load import Dataset
 
 BASE = "https://w3id.org/hkgraph/"
@@ -30,7 +31,8 @@ SITE = "https://wanx-troopers.github.io/"
 
 KIND_PREFIXES: dict[str, str] = {
     kind: f"{BASE}{kind}/"
-    for kind in ("tip", "node", "parameter", "repo", "model", "hardware", "person", "concept", "quote", "setting")
+    for kind in ("tip", "node", "parameter", "repo", "model", "file", "hardware", "person", "concept", "page",
+                 "workflow", "quote", "setting")
 }
 PREFIXES: dict[str, str] = {
     "hk": BASE,
@@ -56,12 +58,15 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "value": ("hkv:ParameterValue",),
     "repo": ("hkv:Repo", "schema:SoftwareSourceCode"),
     "model": ("hkv:Model",),
-    "model-file": ("hkv:ModelFile", "schema:MediaObject"),
+    "file": ("hkv:ModelFile", "schema:MediaObject"),
     "hardware": ("hkv:Hardware",),
     "person": ("hkv:Person", "foaf:Person", "schema:Person"),
     "concept": ("hkv:Concept", "skos:Concept"),
+    "page": ("hkv:SourcePage", "schema:WebPage"),
+    "workflow": ("hkv:ExampleWorkflow", "schema:CreativeWork"),
     "quote": ("hkv:Quote", "schema:Quotation"),
     "setting": ("hkv:Setting",),
+    "schedule": ("hkv:ScheduleEntry",),
 }
 RELATION_PREDICATES = {
     "supersedes": "hkv:supersedes",
@@ -110,10 +115,31 @@ def value_iri(parameter_id: str, value: str) -> ox.NamedNode:
     return node
 
 
-def page_iri(page: str) -> ox.NamedNode:
+def site_url(page: str) -> str:
     """The published address of a source page (Jekyll turns `x.md` into `x.html`)."""
     path = page[:-3] + ".html" if page.endswith(".md") else page
-    return ox.NamedNode(SITE + quote(path))
+    return SITE + quote(path)
+
+
+_NOT_ANCHOR = re.compile(r"[^\w\- ]")
+
+
+def section_anchor(section: str) -> str:
+    """The id GitHub Pages gives a heading (kramdown's GFM ids): lower case, punctuation dropped, spaces → -."""
+    return _NOT_ANCHOR.sub("", section.strip().lower()).replace(" ", "-")
+
+
+def section_url(page: str, section: str) -> str:
+    return f"{site_url(page)}#{quote(section_anchor(section), safe='-_')}"
+
+
+# The vocabulary tips are compiled against: derived links and source pages (set by the build).
+_VOCAB: list[Vocabulary] = [Vocabulary()]
+
+
+def use_vocabulary(vocab: Vocabulary) -> None:
+    """Compile tips against ``vocab`` from now on (forked workers inherit it)."""
+    _VOCAB[0] = vocab
 
 
 XSD_DATE = nn("xsd:date")
@@ -194,7 +220,15 @@ def tip_triples(tip: m.Tip) -> Iterator[Triple]:
     yield Triple(s, nn("dcterms:identifier"), literal(tip.id))
     yield from _fields(s, tip)
     yield from _fields(s, tip.source)
-    yield Triple(s, nn("prov:wasDerivedFrom"), page_iri(tip.source.page))
+    vocab = _VOCAB[0]
+    yield Triple(s, nn("prov:wasDerivedFrom"), ox.NamedNode(site_url(tip.source.page)))
+    yield Triple(s, nn("hkv:sectionURL"), ox.NamedNode(section_url(tip.source.page, tip.source.section)))
+    page = vocab.pages.get(tip.source.page)
+    if page:
+        yield Triple(s, nn("dcterms:source"), iri("page", page))
+    for kind, target, _via in vocab.derived(tip):
+        obj = value_iri(*m.split_value_ref(target)) if kind == "value" else iri(kind, target)
+        yield Triple(s, nn("hkv:derivedAbout"), obj)
     for i, q in enumerate(tip.quotes, 1):
         qs = iri("quote", f"{tip.id}-{i}")
         yield from _types(qs, "quote")
@@ -211,13 +245,32 @@ def tip_triples(tip: m.Tip) -> Iterator[Triple]:
         yield from _fields(ss, st)
         for v in [st.value] if st.value is not None else st.values:
             yield Triple(ss, nn("hkv:valueRef"), value_iri(st.parameter, v))
-        if st.range is not None:
-            if st.range.min is not None:
-                yield Triple(ss, nn("hkv:minValue"), literal(st.range.min))
-            if st.range.max is not None:
-                yield Triple(ss, nn("hkv:maxValue"), literal(st.range.max))
+        yield from _range(ss, st.range, "hkv:minValue", "hkv:maxValue")
+        if st.schedule is not None:
+            yield Triple(ss, nn("hkv:schedulePer"), literal(st.schedule.per))
+            for k, entry in enumerate(st.schedule.entries, 1):
+                es = iri("schedule", f"{tip.id}-{i}-{k}")
+                yield from _types(es, "schedule")
+                yield Triple(ss, nn("hkv:scheduleEntry"), es)
+                yield Triple(es, nn("hkv:position"), literal(k))
+                yield from _fields(es, entry)
+                yield from _range(es, entry.range, "hkv:minValue", "hkv:maxValue")
+        if st.steps is not None:
+            yield Triple(ss, nn("hkv:whichSteps"), literal(st.steps.which))
+            yield from _range(ss, st.steps.fraction, "hkv:minStepFraction", "hkv:maxStepFraction")
+            yield from _range(ss, st.steps.count, "hkv:minStepCount", "hkv:maxStepCount")
     for rel in tip.relations:
         yield Triple(s, nn(RELATION_PREDICATES[rel.type]), iri("tip", rel.tip))
+        if rel.type == "supersedes":
+            yield Triple(iri("tip", rel.tip), nn("hkv:supersededBy"), s)
+
+
+def _range(s: ox.NamedNode, rng: m.Range | None, low: str, high: str) -> Iterator[Triple]:
+    if rng is not None:
+        if rng.min is not None:
+            yield Triple(s, nn(low), literal(rng.min))
+        if rng.max is not None:
+            yield Triple(s, nn(high), literal(rng.max))
 
 
 def entity_triples(entity: m.Entity) -> Iterator[Triple]:
@@ -233,17 +286,11 @@ def entity_triples(entity: m.Entity) -> Iterator[Triple]:
         for bound, predicate in ((entity.min, "hkv:minValue"), (entity.max, "hkv:maxValue")):
             if bound is not None:
                 yield Triple(s, nn(predicate), literal(bound))
-    elif isinstance(entity, m.Model):
-        for f in entity.files:
-            fs = iri("model-file", f"{entity.id}/{quote(f.name, safe='')}")
-            yield from _types(fs, "model-file")
-            yield Triple(s, nn("hkv:hasFile"), fs)
-            yield Triple(fs, nn("schema:name"), literal(f.name))
-            yield Triple(fs, nn("hkv:fileOf"), s)
-            if f.precision:
-                yield Triple(fs, nn("hkv:precision"), literal(f.precision))
-            if f.url:
-                yield Triple(fs, nn("schema:contentUrl"), literal(f.url))
+    elif isinstance(entity, m.File):
+        if entity.model:
+            yield Triple(iri("model", entity.model), nn("hkv:hasFile"), s)
+    elif isinstance(entity, m.Page):
+        yield Triple(s, nn("foaf:page"), ox.NamedNode(site_url(entity.path)))
 
 
 def parameter_values(dataset: Dataset) -> dict[tuple[str, str], int | None]:
@@ -300,6 +347,7 @@ def record_triples(record: BaseModel) -> list[Triple]:
 
 def to_triples(dataset: Dataset) -> list[Triple]:
     """All triples of the dataset, sorted (subject, predicate, object)."""
+    use_vocabulary(Vocabulary.of(dataset))
     triples: list[Triple] = []
     for tip in dataset.tips.values():
         triples.extend(record_triples(tip))

@@ -27,13 +27,18 @@ CLASS_MODELS: dict[str, tuple[type[BaseModel], ...]] = {
     "parameter": (m.Parameter,),
     "repo": (m.Repo,),
     "model": (m.Model,),
+    "file": (m.File,),
     "hardware": (m.Hardware,),
     "person": (m.Person,),
     "concept": (m.Concept,),
+    "page": (m.Page,),
+    "workflow": (m.Workflow,),
     "quote": (m.Quote,),
     "setting": (m.Setting,),
+    "schedule": (m.ScheduleEntry,),
 }
 
+ANY_RESOURCE = "*"  # an object property whose objects are of any kind
 # Predicates the compiler writes that no model field names directly: (curie, label, comment, domain, range).
 EXTRA_PROPERTIES: tuple[tuple[str, str, str, str, str], ...] = (
     ("hkv:hasQuote", "has quote", "A statement quoted in the tip.", "tip", "quote"),
@@ -43,11 +48,26 @@ EXTRA_PROPERTIES: tuple[tuple[str, str, str, str, str], ...] = (
     ("hkv:minValue", "minimum value", "Lowest advised or accepted value.", "", ""),
     ("hkv:maxValue", "maximum value", "Highest advised or accepted value.", "", ""),
     ("hkv:hasParameter", "has parameter", "An input of the node.", "node", "parameter"),
-    ("hkv:hasFile", "has file", "A downloadable file of the model.", "model", "model-file"),
-    ("hkv:fileOf", "file of", "The model a file belongs to.", "model-file", "model"),
-    ("hkv:precision", "precision", "Numeric precision or quantisation of a model file.", "model-file", ""),
+    ("hkv:hasFile", "has file", "A downloadable file of the model.", "model", "file"),
+    ("hkv:derivedAbout", "derived about",
+     "The tip is about this entity without naming it: it follows from what the tip names along the "
+     "vocabulary (value → parameter → node → repo, file → model → family, LoRA → base model) or from what "
+     "a setting is about.", "tip", ANY_RESOURCE),
+    ("hkv:sectionURL", "section URL", "The address of the source section the tip comes from.", "tip", ANY_RESOURCE),
+    ("hkv:supersededBy", "superseded by", "A newer tip that makes this one redundant.", "tip", "tip"),
+    ("hkv:schedulePer", "schedule per", "What a setting's schedule varies over: step, stage, expert, window, pass.",
+     "setting", ""),
+    ("hkv:scheduleEntry", "schedule entry", "One part of a setting's schedule.", "setting", "schedule"),
+    ("hkv:whichSteps", "which steps", "The part of the sampling steps a setting is about: first, last, skipped, total.",
+     "setting", ""),
+    ("hkv:minStepFraction", "minimum step fraction", "Lowest fraction of the steps the advice is about.", "setting", ""),
+    ("hkv:maxStepFraction", "maximum step fraction", "Highest fraction of the steps the advice is about.", "setting", ""),
+    ("hkv:minStepCount", "minimum step count", "Lowest number of steps the advice is about.", "setting", ""),
+    ("hkv:maxStepCount", "maximum step count", "Highest number of steps the advice is about.", "setting", ""),
     ("hkv:ofParameter", "of parameter", "The parameter a value belongs to.", "value", "parameter"),
-    ("hkv:position", "position", "Zero-based position of an allowed value in the node's list.", "value", ""),
+    ("hkv:position", "position",
+     "Position in an ordered list: of an allowed value in the node's list (from 0), of a schedule entry (from 1).",
+     "", ""),
     ("hkv:supersedes", "supersedes", "This tip makes the other one redundant.", "tip", "tip"),
     ("hkv:contradicts", "contradicts", "This tip says the opposite of the other one.", "tip", "tip"),
     ("hkv:refines", "refines", "This tip adds detail to the other one.", "tip", "tip"),
@@ -58,6 +78,8 @@ SUPER_PROPERTIES: dict[str, str] = {
     "hkv:aboutValue": "dcterms:subject",
     "hkv:aboutRepo": "dcterms:subject",
     "hkv:aboutModel": "dcterms:subject",
+    "hkv:aboutFile": "dcterms:subject",
+    "hkv:aboutWorkflow": "dcterms:subject",
     "hkv:aboutHardware": "dcterms:subject",
     "hkv:aboutConcept": "dcterms:subject",
     "hkv:mentionsPerson": "dcterms:subject",
@@ -72,11 +94,11 @@ SUPER_PROPERTIES: dict[str, str] = {
 }
 CLASS_COMMENTS = {
     "value": "One value of a parameter: an allowed value of a closed list, or a value a tip names.",
-    "model-file": "One downloadable file of a model.",
 }
 CLASS_MODEL_DOC: dict[str, type[BaseModel]] = {
     "tip": m.Tip, "node": m.Node, "parameter": m.Parameter, "repo": m.Repo, "model": m.Model,
     "hardware": m.Hardware, "person": m.Person, "concept": m.Concept, "quote": m.Quote, "setting": m.Setting,
+    "file": m.File, "page": m.Page, "workflow": m.Workflow, "schedule": m.ScheduleEntry,
 }
 
 
@@ -169,7 +191,7 @@ def vocabulary_triples() -> list[Triple]:
               Triple(p, nn("rdfs:isDefinedBy"), vocab)]
         if domain:
             t.append(Triple(p, nn("rdfs:domain"), nn(CLASSES[domain][0])))
-        if rng:
+        if rng and rng != ANY_RESOURCE:
             t.append(Triple(p, nn("rdfs:range"), nn(CLASSES[rng][0])))
     for curie, parent in SUPER_PROPERTIES.items():
         t.append(Triple(nn(curie), nn("rdfs:subPropertyOf"), nn(parent)))

@@ -3,8 +3,10 @@
 The rows a record owns are found by compiling the record alone: :func:`hkgraph.compile.sqlite.to_sqlite` runs
 on a dataset of the changed records as they were, and on one of them as they are now. Rows that were
 and are no more are deleted (by primary key), the others are upserted (an edited row keeps its
-rowid). ``parameter_values`` derives from several records at once and is rewritten whole; the full-text
-indexes are rebuilt from their tables. The result holds the same rows in every table and answers every
+rowid). Tables that derive from several records at once (``parameter_values``, ``model_ancestors``,
+``coverage``, the tips' status) are rewritten whole; the full-text indexes are rebuilt from their tables.
+Links derive along the whole dataset's vocabulary, which must be the one the previous build used (the
+build checks that before it patches). The result holds the same rows in every table and answers every
 query as a full build does; only the file's page layout (and the rowids of added rows) differ.
 """
 
@@ -16,12 +18,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
+
 from ..records import model as m
+from ..records.derive import Vocabulary
 from ..records.load import Dataset
-from .sqlite import parameter_value_rows, to_sqlite
+from .sqlite import to_sqlite, write_derived
 
 # Tables whose rows derive from several records: rewritten whole from the full dataset.
-DERIVED = {"parameter_values": parameter_value_rows}
+DERIVED = {"parameter_values", "model_ancestors", "coverage"}
 
 
 class PatchError(Exception):
@@ -48,8 +53,9 @@ def patch_sqlite(old_db: Path, new_db: Path, before: list[Any], after: list[Any]
     :param dataset: every current record (for the derived tables).
     :param work: a folder for the two small databases of the changed records.
     """
-    to_sqlite(_dataset(dataset.root, before), work / "before.db")
-    to_sqlite(_dataset(dataset.root, after), work / "after.db")
+    vocab = Vocabulary.of(dataset)
+    to_sqlite(_dataset(dataset.root, before), work / "before.db", vocab)
+    to_sqlite(_dataset(dataset.root, after), work / "after.db", vocab)
     shutil.copyfile(old_db, new_db)
     conn = sqlite3.connect(new_db, isolation_level=None)
     try:
@@ -80,15 +86,7 @@ def patch_sqlite(old_db: Path, new_db: Path, before: list[Any], after: list[Any]
                 f"INSERT INTO main.{_q(table)} ({names}) SELECT {names} FROM after.{_q(table)} WHERE true "
                 f"ON CONFLICT ({keys}) {update}"
             )
-        for table, derive in DERIVED.items():
-            conn.execute(f"DELETE FROM main.{_q(table)}")
-            rows = list(derive(dataset))
-            if rows:
-                cols = list(rows[0])
-                conn.executemany(
-                    f"INSERT INTO main.{_q(table)} ({', '.join(_q(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))})",
-                    [[row[c] for c in cols] for row in rows],
-                )
+        write_derived(sqlite_utils.Database(conn), dataset)
         for name in fts:
             conn.execute(f"INSERT INTO main.{_q(name)}({_q(name)}) VALUES ('rebuild')")
         conn.execute("COMMIT")

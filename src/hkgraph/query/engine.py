@@ -6,6 +6,7 @@ SQL runs on dist/hkgraph.db (read-only); SPARQL runs on pyoxigraph, from the sto
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -134,3 +135,27 @@ def run_sql(db_path: Path, query: str, params: dict[str, Any] | None = None) -> 
         return sql_rows(conn, query, params)
     finally:
         conn.close()
+
+
+def dataset_stats(dist: Path) -> list[dict[str, Any]]:
+    """Counts of tips (current and all), entities by kind, settings, links (named and derived), triples."""
+    from ..compile.sqlite import ENTITY_TABLES, LINK_TABLES
+
+    db = dist / "hkgraph.db"
+
+    def count(sql: str) -> int:
+        return int(run_sql(db, sql)[0]["n"])
+
+    rows = [
+        {"what": "tips", "count": count("SELECT count(*) AS n FROM tips")},
+        {"what": "current tips", "count": count("SELECT count(*) AS n FROM tips WHERE status = 'current'")},
+    ]
+    rows += [{"what": table, "count": count(f"SELECT count(*) AS n FROM {table}")} for table in ENTITY_TABLES.values()]
+    for extra in ("parameter_values", "settings", "quotes", "relations"):
+        rows.append({"what": extra, "count": count(f"SELECT count(*) AS n FROM {extra}")})
+    named = sum(count(f"SELECT count(*) AS n FROM {t} WHERE via IS NULL") for t, _c, _o in LINK_TABLES.values())
+    total = sum(count(f"SELECT count(*) AS n FROM {t}") for t, _c, _o in LINK_TABLES.values())
+    rows += [{"what": "tip links named", "count": named}, {"what": "tip links derived", "count": total - named}]
+    info = json.loads((dist / "build-info.json").read_text())
+    rows.append({"what": "triples", "count": info["triples"]})
+    return rows

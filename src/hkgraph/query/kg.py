@@ -6,8 +6,14 @@
 Every helper (:meth:`~KnowledgeGraph.tips`, :meth:`~KnowledgeGraph.entity`,
 :meth:`~KnowledgeGraph.settings`) is written in SPARQL, so it gives the same answers on the embedded
 pyoxigraph store and on any SPARQL 1.1 endpoint that holds the same N-Triples. Names are resolved
-through ids, display names, aliases and node class names, case-insensitively; an unknown name raises
-:class:`UnknownNameError` with the closest matches.
+through ids, display names, aliases, node class names, a repo's ``owner/name`` (or name), page and
+workflow paths and model file names, case-insensitively (the same names as the ``names`` table of
+hkgraph.db); an unknown name raises :class:`UnknownNameError` with the closest matches.
+
+Entity filters of :meth:`~KnowledgeGraph.tips` match the tips that *name* the entity; with
+``about=True`` they match the tips about it or any part of it (its parameters and values, its nodes, its
+files, its experts and variants, its narrower concepts), that is named or derived links. Superseded tips
+are left out unless ``include_superseded=True``.
 """
 
 from __future__ import annotations
@@ -27,19 +33,22 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ValidationError
 
 from ..compile.rdf import BASE, RELATION_PREDICATES, expand, field_predicates
+from ..compile.sqlite import advised_text
 from ..records import model as m
 from .engine import QueryError, connect_sql, open_store, run_sparql, sql_rows
 from .remote import RemoteSparql, is_endpoint
 
 DATASET_FILES = ("hkgraph.nt", "hkgraph.db")
 ENTITY_KINDS: tuple[str, ...] = tuple(m.ENTITY_KINDS)
-# The predicates whose values name an entity (besides its id): display name, aliases, node class name.
-LABEL_PREDICATES = ("skos:prefLabel", "skos:altLabel", "hkv:className")
+# The predicates whose values name an entity (besides its id): display name, aliases, node class name,
+# repo owner/name, page and workflow paths (see hkgraph.records.mentions.resolver_labels).
+LABEL_PREDICATES = ("skos:prefLabel", "skos:altLabel", "hkv:className", "hkv:repoPath", "hkv:pagePath",
+                    "hkv:workflowPath")
+_REPO_PATH = expand("hkv:repoPath")
 
 _RDF_TYPE = expand("rdf:type")
 _HAS_SETTING = expand("hkv:hasSetting")
 _HAS_QUOTE = expand("hkv:hasQuote")
-_HAS_FILE = expand("hkv:hasFile")
 _IN_TIP = expand("hkv:inTip")
 _TITLE = expand("dcterms:title")
 _MIN = expand("hkv:minValue")
@@ -83,9 +92,16 @@ class SettingAdvice:
     node_name: str | None = None
     model: str | None = None
     hardware: str | None = None
+    unit: str | None = None
+    schedule: m.Schedule | None = None
+    steps: m.Steps | None = None
+    advised: str | None = None  # the value, values, range, direction, schedule or steps, as one text
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: list(v) if isinstance(v, tuple) else v for name, v in self.__dict__.items()}
+        return {
+            name: list(v) if isinstance(v, tuple) else v.model_dump(mode="json") if isinstance(v, BaseModel) else v
+            for name, v in self.__dict__.items()
+        }
 
 
 def iri_of(kind: str, ident: str) -> str:
@@ -296,7 +312,12 @@ class KnowledgeGraph:
             kind, ident = split_iri(row["e"])
             if kind not in labels:
                 continue
-            for label in (str(row["label"]), ident) if row["p"] == pref else (str(row["label"]),):
+            spellings = [str(row["label"])]
+            if row["p"] == pref:
+                spellings.append(ident)
+            elif row["p"] == _REPO_PATH:
+                spellings.append(str(row["label"]).rsplit("/", 1)[-1])  # ComfyUI-KJNodes for kijai/ComfyUI-KJNodes
+            for label in spellings:
                 labels[kind][label.casefold()].add(ident)
                 self._spellings[label].add((kind, ident))
             if row["p"] == pref:
@@ -386,9 +407,7 @@ class KnowledgeGraph:
             share the name (give ``kind`` or the id).
         """
         kind, ident = self._resolve_any(name, kind)
-        rows = self._select(
-            f"SELECT ?s ?p ?o WHERE {{ <{iri_of(kind, ident)}> hkv:hasFile? ?s . ?s ?p ?o . }}"
-        )
+        rows = self._select(f"SELECT ?s ?p ?o WHERE {{ BIND(<{iri_of(kind, ident)}> AS ?s) ?s ?p ?o . }}")
         entity = _entity_from_rows(kind, ident, rows)
         if isinstance(entity, m.Parameter) and entity.allowed_values:
             # the graph keeps the node's order of a closed list as each value's hkv:position
@@ -407,24 +426,36 @@ class KnowledgeGraph:
         parameter: str | None = None,
         value: str | None = None,
         model: str | None = None,
+        file: str | None = None,
         repo: str | None = None,
         hardware: str | None = None,
         person: str | None = None,
         concept: str | None = None,
+        workflow: str | None = None,
+        page: str | None = None,
+        goal: str | None = None,
         tag: str | None = None,
         kind: str | None = None,
         text: str | None = None,
+        about: bool = False,
+        include_superseded: bool = False,
         limit: int | None = None,
     ) -> list[m.Tip]:
         """Tips matching every given filter, as :class:`hkgraph.records.model.Tip` records sorted by id.
 
-        Entity filters take an id, a display name or an alias. ``repo`` also matches tips about the
-        repo's nodes; ``concept`` also matches tips about narrower concepts; ``value`` is a value
-        (``fp16``), optionally with its parameter (``quantization=fp16``) and matches tips that name it
-        or advise on it; ``text`` matches tips whose title, summary or excerpt contain every word
-        (case-insensitive). Link lists in the records come back sorted (the graph keeps no order).
+        Entity filters take an id, a display name, an alias or another name a user would type (a node's
+        class name, a repo's ``owner/name``, a model file's name, a page's path). By default they match
+        the tips whose excerpt *names* the entity; with ``about=True`` also the tips about any part of it
+        (derived links: a node's parameters and values, a repo's nodes, a model's files, experts and
+        variants, a concept's narrower concepts). ``value`` is a value (``fp16``), optionally with its
+        parameter (``quantization=fp16``), and matches tips that name it or advise on it; ``page`` is a
+        source page; ``goal`` and ``tag`` are from their closed lists; ``text`` matches tips whose title,
+        summary or excerpt contain every word (case-insensitive). Superseded tips come back only with
+        ``include_superseded=True``. Link lists in the records come back sorted (the graph keeps no order).
         """
         where = ["?tip a hkv:Tip ."]
+        if not include_superseded:
+            where.append("FILTER NOT EXISTS { ?tip hkv:supersededBy ?newer }")
         param_ids: list[str] | None = None
         node_ids = self.resolve("node", node) if node else None
         if parameter:
@@ -432,21 +463,30 @@ class KnowledgeGraph:
             if node_ids:  # a parameter name shared by many nodes: keep the ones of the node asked for
                 param_ids = [p for p in param_ids if self._parameter_nodes.get(p) in node_ids] or param_ids
         filters: list[tuple[str, list[str]]] = []
+
+        def link(predicate: str) -> str:
+            return f"{predicate}|hkv:derivedAbout" if about else predicate
+
         if node_ids:
-            filters.append(("hkv:aboutNode", [iri_of("node", i) for i in node_ids]))
+            filters.append((link("hkv:aboutNode"), [iri_of("node", i) for i in node_ids]))
         if param_ids:
-            filters.append(("hkv:aboutParameter", [iri_of("parameter", i) for i in param_ids]))
+            filters.append((link("hkv:aboutParameter"), [iri_of("parameter", i) for i in param_ids]))
         if value:
             filters.append(("hkv:aboutValue|(hkv:hasSetting/hkv:valueRef)", self._resolve_values(value, param_ids)))
         for field, given, path in (
-            ("model", model, "hkv:aboutModel"),
-            ("repo", repo, "hkv:aboutRepo|(hkv:aboutNode/hkv:providedBy)"),
-            ("hardware", hardware, "hkv:aboutHardware"),
+            ("model", model, link("hkv:aboutModel")),
+            ("file", file, "hkv:aboutFile"),
+            ("repo", repo, link("hkv:aboutRepo")),
+            ("hardware", hardware, link("hkv:aboutHardware")),
             ("person", person, "hkv:mentionsPerson|prov:wasAttributedTo"),
-            ("concept", concept, "hkv:aboutConcept/skos:broader*"),
+            ("concept", concept, "hkv:aboutConcept/skos:broader*" if about else "hkv:aboutConcept"),
+            ("workflow", workflow, "hkv:aboutWorkflow"),
+            ("page", page, "dcterms:source"),
         ):
             if given:
                 filters.append((path, [iri_of(field, i) for i in self.resolve(field, given)]))
+        if goal:
+            where.append(f"?tip hkv:goal {_lit(_closed(goal, m.GOALS, 'goal'))} .")
         for n, (path, iris) in enumerate(filters):
             where.append(f"VALUES ?f{n} {{ {' '.join(f'<{i}>' for i in iris)} }} ?tip {path} ?f{n} .")
         if tag:
@@ -465,10 +505,11 @@ class KnowledgeGraph:
                 where.append(f"{{ SELECT DISTINCT ?tip WHERE {{ {match} }} }}")
         if limit is not None and limit < 0:
             raise QueryError("limit must be zero or more")
-        page = f" LIMIT {int(limit)}" if limit is not None else ""
+        limited = f" LIMIT {int(limit)}" if limit is not None else ""
         rows = self._select(
             f"SELECT ?tip ?s ?p ?o WHERE {{ {{ SELECT DISTINCT ?tip WHERE {{ {' '.join(where)} }} "
-            f"ORDER BY ?tip{page} }} ?tip (hkv:hasSetting|hkv:hasQuote)? ?s . ?s ?p ?o . }}"
+            f"ORDER BY ?tip{limited} }} ?tip (hkv:hasSetting|hkv:hasQuote|(hkv:hasSetting/hkv:scheduleEntry))? ?s . "
+            "?s ?p ?o . }"
         )
         return _tips_from_rows(rows)
 
@@ -505,8 +546,9 @@ class KnowledgeGraph:
             choices = m.Advice.__args__  # type: ignore[attr-defined]
             where.append(f"?setting hkv:advice {_lit(_closed(advice, choices, 'advice'))} .")
         rows = self._select(
-            f"SELECT ?setting ?p ?o WHERE {{ {{ SELECT DISTINCT ?setting WHERE {{ {' '.join(where)} }} }} "
-            "{ ?setting ?p ?o } UNION { ?setting hkv:inTip/dcterms:title ?o . BIND(dcterms:title AS ?p) } }"
+            f"SELECT ?setting ?s ?p ?o WHERE {{ {{ SELECT DISTINCT ?setting WHERE {{ {' '.join(where)} }} }} "
+            "{ ?setting hkv:scheduleEntry? ?s . ?s ?p ?o } "
+            "UNION { ?setting hkv:inTip/dcterms:title ?o . BIND(dcterms:title AS ?p) BIND(?setting AS ?s) } }"
         )
         self._load_labels()
         return _settings_from_rows(rows, self._names, self._parameter_nodes)
@@ -522,7 +564,7 @@ def _joined(values: Iterable[Any]) -> str:
 def tip_row(tip: m.Tip) -> dict[str, Any]:
     """A tip as one flat row (lists joined with ", ") for tables and CSV."""
     return {
-        "id": tip.id, "kind": tip.kind, "title": tip.title, "tags": _joined(tip.tags),
+        "id": tip.id, "kind": tip.kind, "title": tip.title, "goals": _joined(tip.goals), "tags": _joined(tip.tags),
         "nodes": _joined(tip.nodes), "parameters": _joined(tip.parameters), "values": _joined(tip.values),
         "models": _joined(tip.models), "hardware": _joined(tip.hardware), "certainty": tip.certainty,
         "page": tip.source.page, "section": tip.source.section,
@@ -621,7 +663,12 @@ def _position(iri: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
-def _setting_fields(props: dict[str, list[Any]]) -> dict[str, Any]:
+def _bounds(props: dict[str, list[Any]], low: str, high: str) -> dict[str, float] | None:
+    found = {k: float(props[expand(p)][0]) for k, p in (("min", low), ("max", high)) if props.get(expand(p))}
+    return found or None
+
+
+def _setting_fields(props: dict[str, list[Any]], subjects: dict[str, dict[str, list[Any]]] | None = None) -> dict[str, Any]:
     data = _fill(m.Setting, props, {})
     values = sorted(str(v) for v in props.get(expand("hkv:value"), []))
     data.pop("value", None)
@@ -630,9 +677,24 @@ def _setting_fields(props: dict[str, list[Any]]) -> dict[str, Any]:
         data["value"] = values[0]
     elif values:
         data["values"] = values
-    bounds = {k: float(props[p][0]) for k, p in (("min", _MIN), ("max", _MAX)) if props.get(p)}
-    if bounds:
+    if bounds := _bounds(props, "hkv:minValue", "hkv:maxValue"):
         data["range"] = bounds
+    if props.get(expand("hkv:schedulePer")) and subjects is not None:
+        entries = []
+        for entry in sorted((str(e) for e in props.get(expand("hkv:scheduleEntry"), [])), key=_position):
+            ep = subjects.get(entry, {})
+            fields = _fill(m.ScheduleEntry, ep, {})
+            if rng := _bounds(ep, "hkv:minValue", "hkv:maxValue"):
+                fields["range"] = rng
+            entries.append(fields)
+        data["schedule"] = {"per": str(props[expand("hkv:schedulePer")][0]), "entries": entries}
+    if props.get(expand("hkv:whichSteps")):
+        steps: dict[str, Any] = {"which": str(props[expand("hkv:whichSteps")][0])}
+        if fraction := _bounds(props, "hkv:minStepFraction", "hkv:maxStepFraction"):
+            steps["fraction"] = fraction
+        if count := _bounds(props, "hkv:minStepCount", "hkv:maxStepCount"):
+            steps["count"] = count
+        data["steps"] = steps
     return data
 
 
@@ -655,7 +717,7 @@ def _tips_from_rows(rows: list[dict[str, Any]]) -> list[m.Tip]:
             data["quotes"] = [_fill(m.Quote, subjects[q], {}) for q in quotes]
         settings = sorted({str(s) for s in props.get(_HAS_SETTING, [])}, key=_position)
         if settings:
-            data["settings"] = [_setting_fields(subjects[s]) for s in settings]
+            data["settings"] = [_setting_fields(subjects[s], subjects) for s in settings]
         relations = [
             {"type": name, "tip": split_iri(str(other))[1]}
             for predicate, name in _RELATIONS.items() for other in props.get(predicate, [])
@@ -675,29 +737,19 @@ def _entity_from_rows(kind: str, ident: str, rows: list[dict[str, Any]]) -> m.En
         for name, predicate in (("min", _MIN), ("max", _MAX)):
             if props.get(predicate):
                 data[name] = float(props[predicate][0])
-    if kind == "model":
-        files = []
-        for file_iri in sorted(str(f) for f in props.get(_HAS_FILE, [])):
-            fp = subjects.get(file_iri, {})
-            entry = {"name": fp.get(expand("schema:name"), [None])[0]}
-            if fp.get(expand("hkv:precision")):
-                entry["precision"] = fp[expand("hkv:precision")][0]
-            if fp.get(expand("schema:contentUrl")):
-                entry["url"] = fp[expand("schema:contentUrl")][0]
-            files.append(entry)
-        if files:
-            data["files"] = files
     return _validated(model_cls, data)
 
 
 def _settings_from_rows(
     rows: list[dict[str, Any]], names: dict[tuple[str, str], str], parameter_nodes: dict[str, str]
 ) -> list[SettingAdvice]:
-    subjects = _props(rows, "setting")
-    titles = {iri: str(props.pop(_TITLE)[0]) for iri, props in subjects.items()}
+    subjects = _props(rows, "s")
+    settings = {row["setting"] for row in rows}
+    titles = {iri: str(subjects[iri].pop(_TITLE)[0]) for iri in settings}
     out = []
-    for setting_iri, props in subjects.items():
-        fields = _setting_fields(props)
+    for setting_iri in settings:
+        props = subjects[setting_iri]
+        fields = _setting_fields(props, subjects)
         record = _validated(m.Setting, fields)
         tip = split_iri(str(props[_IN_TIP][0]))[1]
         node = record.node or parameter_nodes.get(record.parameter)
@@ -707,7 +759,8 @@ def _settings_from_rows(
             advice=record.advice, value=record.value, values=tuple(record.values),
             min=record.range.min if record.range else None, max=record.range.max if record.range else None,
             direction=record.direction, condition=record.condition, node=node, node_name=names.get(("node", node)) if node else None,
-            model=record.model, hardware=record.hardware,
+            model=record.model, hardware=record.hardware, unit=record.unit, schedule=record.schedule,
+            steps=record.steps, advised=advised_text(record),
         ))
     return sorted(out, key=lambda s: (s.parameter, s.tip, _position(s.id)))
 

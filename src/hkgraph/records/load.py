@@ -7,6 +7,7 @@ parsed with :mod:`hkgraph.records.yamlio` and validated with the pydantic models
 from __future__ import annotations
 
 import gc
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,8 @@ ENTRIES_DIR = Path("data") / "entries"
 ENTITIES_DIR = Path("data") / "entities"
 
 _ALL_FIELDS = sorted(
-    {name for cls in (m.Tip, m.Source, m.Quote, m.Setting, m.Range, m.Relation, m.ModelFile, *m.ENTITY_MODELS)
+    {name for cls in (m.Tip, m.Source, m.Quote, m.Setting, m.Range, m.Relation, m.Schedule, m.ScheduleEntry, m.Steps,
+      *m.ENTITY_MODELS)
      for name in cls.model_fields}
 )
 
@@ -102,12 +104,34 @@ def iter_record_files(root: Path) -> Iterator[tuple[type[BaseModel], Path]]:
                 yield model_cls, path
 
 
-def _pydantic_message(err: dict[str, Any]) -> str:
+def _fields_at(model_cls: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the (nested) model at ``loc`` under ``model_cls``; all fields when unknown."""
+    current: Any = model_cls
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
+        if info is None:
+            return _ALL_FIELDS
+        current = next((a for a in _flatten(info.annotation) if isinstance(a, type) and issubclass(a, BaseModel)),
+                       None)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return _ALL_FIELDS
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    args = typing.get_args(annotation)
+    return [annotation] if not args else [x for a in args for x in _flatten(a)]
+
+
+def _pydantic_message(err: dict[str, Any], model_cls: type[BaseModel] = BaseModel) -> str:
     kind = err["type"]
     value = err.get("input")
     loc = err["loc"]
     if kind == "extra_forbidden":
-        return f"unknown field '{loc[-1]}'{did_you_mean(str(loc[-1]), _ALL_FIELDS)}"
+        fields = _fields_at(model_cls, tuple(loc[:-1])) if model_cls is not BaseModel else _ALL_FIELDS
+        return f"unknown field '{loc[-1]}'{did_you_mean(str(loc[-1]), fields)}"
     if kind == "missing":
         return "required field is missing"
     if kind == "literal_error":
@@ -137,6 +161,10 @@ def _pydantic_message(err: dict[str, Any]) -> str:
         return f"expected {expected}, got {type(value).__name__} {value!r}"[:200]
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "too_short":
+        return f"needs at least {err['ctx']['min_length']} item(s)"
+    if kind in {"finite_number"}:
+        return f"expected a finite number, got {value!r}"
     return str(err["msg"])
 
 
@@ -163,7 +191,7 @@ def load_file(model_cls: type[BaseModel], path: Path, root: Path) -> tuple[Any |
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
             line, col = located.locate(loc, key=err["type"] == "extra_forbidden")
-            problems.append(Problem(rel, line, col, format_path(loc), _pydantic_message(err)))
+            problems.append(Problem(rel, line, col, format_path(loc), _pydantic_message(err, model_cls)))
         return None, problems
     if record.id != path.stem:  # type: ignore[attr-defined]
         line, col = located.locate(("id",))

@@ -72,10 +72,26 @@ Tag = Literal[
 ]
 TAGS: tuple[str, ...] = Tag.__args__  # type: ignore[attr-defined]
 
+Goal = Literal[
+    "lower-vram",
+    "lower-ram",
+    "faster",
+    "better-quality",
+    "fix-error",
+    "make-compatible",
+    "set-up",
+    "more-control",
+    "understand",
+    "follow-news",
+]
+GOALS: tuple[str, ...] = Goal.__args__  # type: ignore[attr-defined]
+
 Advice = Literal["prefer", "avoid", "default", "use-when", "required"]
 Direction = Literal["higher", "lower", "maximum", "minimum"]
 RelationType = Literal["supersedes", "contradicts", "see-also", "refines"]
 Certainty = Literal["asserted", "uncertain", "disputed"]
+SchedulePer = Literal["step", "stage", "expert", "window", "pass"]
+StepsWhich = Literal["first", "last", "skipped", "total"]
 
 
 def ref(kind: str, rdf: str, description: str, **kw: Any) -> Any:
@@ -117,6 +133,14 @@ class Source(Strict):
         ),
         json_schema_extra={"rdf": "hkv:excerpt"},
     )
+    also_on: list[Line] = Field(
+        default_factory=list,
+        description=(
+            "Other pages (paths) that carry the same lines verbatim; `page` is the one that owns the tip "
+            "(see data/README.md). Coverage counts the excerpt for them too."
+        ),
+        json_schema_extra={"rdf": "hkv:alsoOnPage"},
+    )
 
 
 class Quote(Strict):
@@ -135,6 +159,45 @@ class Range(Strict):
 
     min: float | None = Field(default=None, description="Lowest advised value (inclusive).")
     max: float | None = Field(default=None, description="Highest advised value (inclusive).")
+
+
+class ScheduleEntry(Strict):
+    """One part of a schedule: where it applies and the value (or range) there."""
+
+    at: Line = Field(
+        description=(
+            "Which step, stage, expert, window or pass, as the source puts it: `1`, `2-`, `1-3`, `high-noise`, "
+            "`first pass`."
+        ),
+        json_schema_extra={"rdf": "hkv:at"},
+    )
+    value: WidgetValue | None = Field(
+        default=None, description="The value there, spelled as the node shows it.", json_schema_extra={"rdf": "hkv:value"}
+    )
+    range: Range | None = Field(default=None, description="A numeric range of values there.")
+    model: Slug | None = Field(
+        default=None,
+        description="The model (e.g. the expert) this part applies to, where the source names one (a model id).",
+        json_schema_extra={"ref": "model", "rdf": "hkv:appliesToModel"},
+    )
+
+
+class Schedule(Strict):
+    """Different values at different points: per step, per stage, per expert, per window or per pass."""
+
+    per: SchedulePer = Field(description="What the schedule varies over.", json_schema_extra={"rdf": "hkv:per"})
+    entries: list[ScheduleEntry] = Field(min_length=1, description="The parts, in order.")
+
+
+class Steps(Strict):
+    """The part of the sampling steps the advice is about: a count or a fraction of them."""
+
+    which: StepsWhich = Field(
+        description="first / last: the opening or closing steps; skipped: steps left out; total: all steps.",
+        json_schema_extra={"rdf": "hkv:whichSteps"},
+    )
+    fraction: Range | None = Field(default=None, description="A fraction of the steps, between 0 and 1.")
+    count: Range | None = Field(default=None, description="A number of steps.")
 
 
 class Setting(Strict):
@@ -163,10 +226,21 @@ class Setting(Strict):
         ),
         json_schema_extra={"rdf": "hkv:direction"},
     )
+    schedule: Schedule | None = Field(
+        default=None, description="Values that change over steps, stages, experts, windows or passes."
+    )
+    steps: Steps | None = Field(
+        default=None, description="The count or fraction of sampling steps the advice is about."
+    )
+    unit: Line | None = Field(
+        default=None,
+        description="The unit of the value or range where it has one (GB, W, px, frames, s, %).",
+        json_schema_extra={"rdf": "hkv:unit"},
+    )
     advice: Advice = Field(
         description=(
             "prefer: use this; avoid: do not use this; default: the value to start from; "
-            "use-when: use this under the condition; required: nothing else works."
+            "use-when: use this under the condition; required: the source says it must be so."
         ),
         json_schema_extra={"rdf": "hkv:advice"},
     )
@@ -227,13 +301,23 @@ class Tip(Strict):
     )
     repos: list[Slug] = ref("repo", "hkv:aboutRepo", "Repositories (node packs, model hubs, tools) it names.")
     models: list[Slug] = ref("model", "hkv:aboutModel", "Models it names.")
+    files: list[Slug] = ref("file", "hkv:aboutFile", "Model files it names.")
     hardware: list[Slug] = ref("hardware", "hkv:aboutHardware", "Hardware it names.")
     people: list[Slug] = ref("person", "hkv:mentionsPerson", "People it names or quotes.")
     concepts: list[Slug] = ref("concept", "hkv:aboutConcept", "Concepts and techniques it names.")
+    workflows: list[Slug] = ref("workflow", "hkv:aboutWorkflow", "Example workflows of the site it points to.")
     settings: list[Setting] = Field(default_factory=list, description="Structured advice on parameter values.")
     relations: list[Relation] = Field(default_factory=list, description="Links to other tips.")
+    goals: list[Goal] = Field(
+        min_length=1,
+        description=(
+            "What a user reading the tip wants to achieve: lower-vram, lower-ram, faster, better-quality, "
+            "fix-error, make-compatible, set-up, more-control, understand, follow-news."
+        ),
+        json_schema_extra={"rdf": "hkv:goal"},
+    )
     tags: list[Tag] = Field(
-        default_factory=list, description="User concerns the tip speaks to.", json_schema_extra={"rdf": "hkv:tag"}
+        default_factory=list, description="Topics the tip is about.", json_schema_extra={"rdf": "hkv:tag"}
     )
 
 
@@ -267,9 +351,21 @@ class Node(Entity):
     kind_name: ClassVar[str] = "node"
     folder: ClassVar[str] = "nodes"
 
-    class_name: Line = Field(
-        description="The node's class name as ComfyUI registers it (what workflows store as `type`).",
+    class_name: Line | None = Field(
+        default=None,
+        description=(
+            "The node's class name as ComfyUI registers it (what workflows store as `type`); absent when "
+            "no source shows it."
+        ),
         json_schema_extra={"rdf": "hkv:className"},
+    )
+    class_name_status: Literal["verified", "unverified"] = Field(
+        default="verified",
+        description=(
+            "verified: the class name was checked against the pack's source or a real workflow; unverified: "
+            "the page names the node but its class name could not be checked."
+        ),
+        json_schema_extra={"rdf": "hkv:classNameStatus"},
     )
     repo: Slug = Field(
         description="The repository that provides it (`comfyui` for core nodes).",
@@ -320,7 +416,7 @@ class Parameter(Entity):
     )
 
 
-RepoType = Literal["node-pack", "model-hub", "library", "tool", "app", "site", "other"]
+RepoType = Literal["node-pack", "model-repo", "library", "app", "site", "other"]
 
 
 class Repo(Entity):
@@ -334,7 +430,13 @@ class Repo(Entity):
     )
     path: Line = Field(description="`owner/name` on the host.", json_schema_extra={"rdf": "hkv:repoPath"})
     url: Line = Field(description="The repository's address.", json_schema_extra={"rdf": "schema:codeRepository"})
-    repo_type: RepoType = Field(description="What it is.", json_schema_extra={"rdf": "hkv:repoType"})
+    repo_type: RepoType = Field(
+        description=(
+            "What it is: node-pack (ComfyUI custom nodes), model-repo (model weights), library (code others "
+            "import), app (a program or tool people run), site, other."
+        ),
+        json_schema_extra={"rdf": "hkv:repoType"},
+    )
     maintainer: Slug | None = Field(
         default=None,
         description="The person who owns it, where known (a person id).",
@@ -352,33 +454,86 @@ ModelRole = Literal[
 ]
 
 
-class ModelFile(Strict):
-    """One downloadable file of a model."""
-
-    name: Line = Field(description="The file name, e.g. `umt5-xxl-fp16.safetensors`.")
-    precision: Line | None = Field(default=None, description="fp32, bf16, fp16, fp8_e4m3fn, Q5_K_M, …")
-    url: Line | None = Field(default=None, description="Where to download it.")
+ModelLevel = Literal["family", "version", "variant", "expert"]
+LoraPurpose = Literal["speed", "distill", "style", "control", "character", "motion", "camera", "quality", "other"]
+FileFormat = Literal["safetensors", "gguf", "pt", "ckpt", "bin", "onnx", "other"]
+MODEL_LEVELS: tuple[str, ...] = ModelLevel.__args__  # type: ignore[attr-defined]
 
 
 class Model(Entity):
-    """A model: a diffusion model, text encoder, VAE, LoRA, …"""
+    """A model: a diffusion model, text encoder, VAE, LoRA, … placed in its family where it has one."""
 
     kind_name: ClassVar[str] = "model"
     folder: ClassVar[str] = "models"
 
-    family: Line = Field(description="Model family, e.g. Wan, LTX, Qwen-Image.", json_schema_extra={"rdf": "hkv:family"})
-    version: Line | None = Field(default=None, description="e.g. 2.1, 2.2.", json_schema_extra={"rdf": "hkv:version"})
-    variant: Line | None = Field(
-        default=None, description="e.g. T2V, I2V, 5B, 14B.", json_schema_extra={"rdf": "hkv:variant"}
+    level: ModelLevel | None = Field(
+        default=None,
+        description=(
+            "Where it sits in its family: family (Wan), version (Wan 2.2), variant (Wan 2.2 I2V A14B), expert "
+            "(its low-noise expert); absent for a model outside such a hierarchy (most LoRAs, detectors)."
+        ),
+        json_schema_extra={"rdf": "hkv:level"},
+    )
+    parent: Slug | None = Field(
+        default=None,
+        description="The model one level up: an expert's variant, a variant's version, a version's family.",
+        json_schema_extra={"ref": "model", "rdf": "hkv:partOfModel"},
     )
     role: ModelRole = Field(description="What part it plays in a workflow.", json_schema_extra={"rdf": "hkv:role"})
+    base_models: list[Slug] = Field(
+        default_factory=list,
+        description="For a LoRA (or another add-on): the models it is made for (model ids).",
+        json_schema_extra={"ref": "model", "rdf": "hkv:baseModel"},
+    )
+    purpose: LoraPurpose | None = Field(
+        default=None,
+        description=(
+            "For a LoRA: what it is for: distill (fewer steps or no cfg: lightx2v, Lightning), speed (other "
+            "speed-ups), style, control, character, motion, camera, quality, other."
+        ),
+        json_schema_extra={"rdf": "hkv:purpose"},
+    )
     publisher: Line | None = Field(default=None, description="Who publishes it.", json_schema_extra={"rdf": "dcterms:publisher"})
     repo: Slug | None = Field(
         default=None,
         description="The hub repository it is published in (a repo id).",
         json_schema_extra={"ref": "repo", "rdf": "hkv:publishedIn"},
     )
-    files: list[ModelFile] = Field(default_factory=list, description="Known files of the model.")
+
+
+class File(Entity):
+    """A downloadable model file: its name is the exact file name."""
+
+    kind_name: ClassVar[str] = "file"
+    folder: ClassVar[str] = "files"
+
+    model: Slug | None = Field(
+        default=None,
+        description="The model the file holds (a model id), where known.",
+        json_schema_extra={"ref": "model", "rdf": "hkv:fileOf"},
+    )
+    format: FileFormat = Field(
+        description="The file format: safetensors, gguf, pt, ckpt, bin, onnx, other.",
+        json_schema_extra={"rdf": "hkv:format"},
+    )
+    precision: Line | None = Field(
+        default=None,
+        description=(
+            "Precision or quantization as the file name spells it: bf16, fp16, fp32, fp8_e4m3fn, fp8_e5m2, "
+            "fp8_e4m3fn_scaled, nvfp4, mxfp8, int8, Q4_K_M, Q5_K_M, Q8_0, …"
+        ),
+        json_schema_extra={"rdf": "hkv:precision"},
+    )
+    repack_by: Slug | None = Field(
+        default=None,
+        description="Who converted or repacked the original weights into this file (a person id).",
+        json_schema_extra={"ref": "person", "rdf": "hkv:repackedBy"},
+    )
+    repo: Slug | None = Field(
+        default=None,
+        description="The repository that hosts the file (a repo id).",
+        json_schema_extra={"ref": "repo", "rdf": "hkv:hostedIn"},
+    )
 
 
 class Hardware(Entity):
@@ -425,7 +580,65 @@ class Concept(Entity):
     )
 
 
-ENTITY_MODELS: tuple[type[Entity], ...] = (Node, Parameter, Repo, Model, Hardware, Person, Concept)
+class Page(Entity):
+    """A page of the source site; its name is the page's title."""
+
+    kind_name: ClassVar[str] = "page"
+    folder: ClassVar[str] = "pages"
+
+    path: Line = Field(
+        description="Path relative to the site root, as tips give it in `source.page` (e.g. `loras/part-01.md`).",
+        json_schema_extra={"rdf": "hkv:pagePath"},
+    )
+    snapshot: Line = Field(
+        description="The commit of the site's repository the page was read at.",
+        json_schema_extra={"rdf": "hkv:snapshotCommit"},
+    )
+    snapshot_date: dt.date = Field(
+        description="The date of that commit.", json_schema_extra={"rdf": "hkv:snapshotDate"}
+    )
+
+
+class Workflow(Entity):
+    """An example ComfyUI workflow published on the source site (generated by scripts/workflows.py)."""
+
+    kind_name: ClassVar[str] = "workflow"
+    folder: ClassVar[str] = "workflows"
+
+    path: Line = Field(
+        description="Path of the workflow file relative to the site root (e.g. `workflows/svi/x.json`).",
+        json_schema_extra={"rdf": "hkv:workflowPath"},
+    )
+    pages: list[Slug] = Field(
+        default_factory=list,
+        description="The pages of the site that link to it (page ids).",
+        json_schema_extra={"ref": "page", "rdf": "hkv:linkedFrom"},
+    )
+    nodes: list[Slug] = Field(
+        default_factory=list,
+        description="The nodes it uses that the vocabulary holds (node ids).",
+        json_schema_extra={"ref": "node", "rdf": "hkv:usesNode"},
+    )
+    node_classes: list[Line] = Field(
+        default_factory=list,
+        description="Every node class it uses, as the workflow stores it, known to the vocabulary or not.",
+        json_schema_extra={"rdf": "hkv:usesNodeClass"},
+    )
+    files: list[Slug] = Field(
+        default_factory=list,
+        description="The model files it loads that the vocabulary holds (file ids).",
+        json_schema_extra={"ref": "file", "rdf": "hkv:usesFile"},
+    )
+    file_names: list[Line] = Field(
+        default_factory=list,
+        description="Every model file name its loaders hold, known to the vocabulary or not.",
+        json_schema_extra={"rdf": "hkv:usesFileName"},
+    )
+
+
+ENTITY_MODELS: tuple[type[Entity], ...] = (
+    Node, Parameter, Repo, Model, File, Hardware, Person, Concept, Page, Workflow,
+)
 ENTITY_KINDS: dict[str, type[Entity]] = {m.kind_name: m for m in ENTITY_MODELS}
 FOLDER_KINDS: dict[str, type[Entity]] = {m.folder: m for m in ENTITY_MODELS}
 

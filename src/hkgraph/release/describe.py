@@ -28,7 +28,14 @@ from pydantic.fields import FieldInfo
 
 from ..compile.rdf import BASE, CLASSES, PREFIXES, SITE, VOCAB, field_predicates
 from ..compile.schema import CLASS_MODELS, vocabulary_triples
-from ..compile.sqlite import ENTITY_TABLES, LINK_TABLES, TABLE_DESCRIPTIONS, VIEWS, column_descriptions
+from ..compile.sqlite import (
+    ENTITY_TABLES,
+    LINK_TABLES,
+    SPLIT_TABLES,
+    TABLE_DESCRIPTIONS,
+    VIEWS,
+    column_descriptions,
+)
 from ..records import model as m
 
 TITLE = "hkgraph"
@@ -80,24 +87,29 @@ def _column_fields() -> dict[str, dict[str, tuple[type[BaseModel], str]]]:
         cls = m.ENTITY_KINDS[kind]
         out[table] = {name: (cls, name) for name in cls.model_fields}
     out["tips"] = {
-        **{n: (m.Tip, n) for n in ("id", "title", "summary", "kind", "certainty", "tags")},
+        **{n: (m.Tip, n) for n in ("id", "title", "summary", "kind", "certainty", "goals", "tags")},
         **{n: (m.Source, n) for n in ("page", "section", "date", "excerpt")},
     }
     out["settings"] = {
         "parameter_id": (m.Setting, "parameter"), "value": (m.Setting, "value"), "values": (m.Setting, "values"),
-        "min": (m.Range, "min"), "max": (m.Range, "max"), "direction": (m.Setting, "direction"),
-        "advice": (m.Setting, "advice"),
+        "min": (m.Range, "min"), "max": (m.Range, "max"), "unit": (m.Setting, "unit"),
+        "direction": (m.Setting, "direction"), "advice": (m.Setting, "advice"), "schedule_per": (m.Schedule, "per"),
+        "steps_which": (m.Steps, "which"),
         "condition": (m.Setting, "condition"), "node_id": (m.Setting, "node"), "model_id": (m.Setting, "model"),
         "hardware_id": (m.Setting, "hardware"),
     }
+    out["schedule_entries"] = {
+        "at": (m.ScheduleEntry, "at"), "value": (m.ScheduleEntry, "value"), "min": (m.Range, "min"),
+        "max": (m.Range, "max"), "model_id": (m.ScheduleEntry, "model"),
+    }
     out["quotes"] = {"person_id": (m.Quote, "person"), "text": (m.Quote, "text")}
     out["relations"] = {"type": (m.Relation, "type"), "other_tip_id": (m.Relation, "tip")}
-    out["model_files"] = {n: (m.ModelFile, n) for n in ("name", "precision", "url")}
-    out["concept_broader"] = {"broader_id": (m.Concept, "broader")}
-    out["concept_related"] = {"related_id": (m.Concept, "related")}
+    for (kind, name), (table, _owner, target, _other) in SPLIT_TABLES.items():
+        out[table] = {target: (m.ENTITY_KINDS[kind], name)}
     for fld, (table, column, _other) in LINK_TABLES.items():
         out[table] = {column: (m.Tip, fld)}
     out["tip_tags"] = {"tag": (m.Tip, "tags")}
+    out["tip_goals"] = {"goal": (m.Tip, "goals")}
     return out
 
 
@@ -138,7 +150,7 @@ class Table:
 
 # Tables with one row per list item: their columns hold single values, not arrays.
 LINK_TABLES_AND_TAGS = {table for table, _c, _o in LINK_TABLES.values()} | {
-    "tip_tags", "concept_broader", "concept_related"
+    "tip_tags", "tip_goals", *(table for table, _o, _t, _x in SPLIT_TABLES.values())
 }
 _SQL_TYPES = {"INTEGER": "integer", "REAL": "number", "FLOAT": "number", "NUMERIC": "number"}
 
@@ -272,9 +284,9 @@ OTHER_PROPERTIES = {
     "rdfs:label": "The display name of an entity, or a parameter value as spelled.",
     "prov:wasDerivedFrom": "The published source page a tip was made from.",
     "prov:wasAttributedTo": "A person a tip quotes.",
-    "schema:name": "The file name of a model file.",
-    "schema:contentUrl": "Where a model file can be downloaded.",
     "rdfs:seeAlso": "Another tip worth reading with this one (relation see-also).",
+    "dcterms:source": "The source page (a page entity) a tip was made from.",
+    "foaf:page": "The address of a source page on the site.",
 }
 OTHER_CLASSES = {
     "schema:CreativeWork": "schema.org creative work; every tip is one.",
@@ -284,6 +296,7 @@ OTHER_CLASSES = {
     "foaf:Person": "FOAF person; every person is one.",
     "skos:Concept": "SKOS concept; every concept is one.",
     "schema:Quotation": "schema.org quotation; every quote is one.",
+    "schema:WebPage": "schema.org web page; every source page is one.",
 }
 
 

@@ -1,9 +1,9 @@
-"""Facets of the tips table over its link tables: by node pack (``pack``) and by goal (``goal``).
+"""A facet of the tips table over its link tables: by node pack (``pack``).
 
 Datasette facets count the values of a column of the table; a tip's node pack (the repo of a node it is
-about) and its goals (contract v2's ``tip_goals``) live in other tables. These facet classes count
-through the link tables, and the plugin's ``filters_from_request`` hook applies the ``?_pack=`` and
-``?_goal=`` selections they link to. Declared in metadata.yml as ``{pack: nodes}`` and ``{goal: goals}``.
+about) lives in other tables. This facet class counts through ``tip_nodes`` and ``nodes``, and the plugin's
+``filters_from_request`` hook applies the ``?_pack=`` selection it links to. Declared in metadata.yml as
+``{pack: nodes}``.
 """
 
 from __future__ import annotations
@@ -71,20 +71,4 @@ class PackFacet(_LinkFacet):
             "SELECT nodes.repo AS value, repos.name AS label, count(DISTINCT t.id) AS count "
             "FROM ({sql}) AS t JOIN tip_nodes ON tip_nodes.tip_id = t.id JOIN nodes ON nodes.id = tip_nodes.node_id "
             "JOIN repos ON repos.id = nodes.repo GROUP BY nodes.repo ORDER BY count DESC, label LIMIT {limit}"
-        )
-
-
-class GoalFacet(_LinkFacet):
-    """Tips by goal (lower-vram, faster, …: contract v2's tip_goals)."""
-
-    type = "goal"
-    param = "_goal"
-    title = "goal"
-    needs = ("tip_goals",)
-
-    def count_sql(self) -> str:
-        return (
-            "SELECT tip_goals.goal AS value, tip_goals.goal AS label, count(DISTINCT t.id) AS count "
-            "FROM ({sql}) AS t JOIN tip_goals ON tip_goals.tip_id = t.id "
-            "GROUP BY tip_goals.goal ORDER BY count DESC, label LIMIT {limit}"
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from ..compile.sqlite import ENTITY_TABLES, LINK_TABLES, TABLE_DESCRIPTIONS, column_descriptions
+from ..compile.sqlite import ENTITY_TABLES, LINK_TABLES, SPLIT_TABLES, TABLE_DESCRIPTIONS, column_descriptions
 
 METADATA_FILE = "metadata.yml"
 DATABASE = "hkgraph"
@@ -32,65 +32,83 @@ CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
 
 # Facets shown by default, sortable columns and the column that names a row in links.
 FACETS: dict[str, list[Any]] = {
-    # goal and pack count through tip_goals and tip_nodes (hkgraph.web.facets); dates are a range filter
-    "tips": ["kind", {"goal": "goals"}, {"array": "tags"}, {"pack": "nodes"}, "page", "certainty"],
+    # pack counts through tip_nodes (hkgraph.web.facets); dates are a from/to range on the page
+    "tips": ["kind", {"array": "goals"}, {"array": "tags"}, {"pack": "nodes"}, "status", "certainty", "page"],
+    "current_tips": ["kind", {"array": "goals"}, {"array": "tags"}, "certainty", "page"],
     "settings": ["advice", "parameter_id", "node_id", "model_id", "hardware_id"],
     "advice": ["advice", "node", "parameter"],
-    "nodes": ["repo"],
+    "nodes": ["repo", "class_name_status"],
     "parameters": ["node", "type"],
     "parameter_values": ["parameter_id", "allowed"],
-    "repos": ["repo_type", "host", "maintainer"],
-    "models": ["family", "role", "version", "variant", "repo"],
-    "model_files": ["precision", "model_id"],
+    "repos": ["host", "repo_type", "maintainer"],
+    "models": ["family_id", "level", "role", "purpose", "repo"],
+    "files": ["format", "precision", "model", "repo"],
     "hardware": ["vendor", "architecture"],
+    "tip_goals": ["goal"],
     "tip_tags": ["tag"],
-    "tip_links": ["link"],
+    "tip_links": ["link", "via"],
     "entities": ["kind"],
     "quotes": ["person_id"],
     "relations": ["type"],
-    "node_overview": ["repo_name"],
+    "node_overview": ["repo_name", "class_name_status"],
 }
 SORTABLE: dict[str, list[str]] = {
-    "tips": ["id", "title", "kind", "date", "certainty", "page"],
+    "tips": ["id", "title", "kind", "date", "certainty", "status", "page"],
     "nodes": ["id", "name", "class_name", "repo"],
     "parameters": ["id", "name", "node", "type", "default", "min", "max"],
     "repos": ["id", "name", "repo_type", "host", "maintainer"],
-    "models": ["id", "name", "family", "version", "variant", "role"],
+    "models": ["id", "name", "family_id", "level", "role"],
+    "files": ["id", "name", "format", "precision", "model"],
     "hardware": ["id", "name", "vendor", "architecture", "vram_gb"],
     "people": ["id", "name"],
     "concepts": ["id", "name"],
+    "pages": ["id", "name", "path"],
+    "workflows": ["id", "name", "path"],
     "settings": ["id", "tip_id", "parameter_id", "advice", "value", "min", "max"],
-    "node_overview": ["name", "class_name", "repo_name", "tips", "parameters"],
+    "node_overview": ["name", "class_name", "repo_name", "tips", "tips_about", "parameters", "workflows"],
+    "coverage": ["page", "content_lines", "covered_lines", "records"],
 }
 LABELS: dict[str, str] = {
     **dict.fromkeys(ENTITY_TABLES.values(), "name"),
     "tips": "title",
-    "model_files": "name",
+    "current_tips": "title",
     "parameter_values": "value",
 }
 MARKDOWN_COLUMNS = ["summary", "excerpt", "description", "quotes_text", "text", "match"]
 
+# SQL function the hkgraph Datasette plugin registers: the name normalisation of the `names` table.
+NORMALISE_SQL = "hkgraph_normalise"
+
+
+def _named(kind: str, param: str) -> str:
+    """SQL: the ids of the ``kind`` entities the user's text names, through the same names as the CLI."""
+    return f"(SELECT entity_id FROM names WHERE kind = '{kind}' AND normalized = {NORMALISE_SQL}(:{param}))"
+
+
+_ABOUT = ("Tips that name it come first; type anything in *about* to add the tips about a part of it "
+          "(derived links, e.g. through its parameters or files). Superseded tips are left out.")
 
 # Canned queries: name → (title, description, SQL). Parameters are the :names in the SQL.
 CANNED_QUERIES: dict[str, tuple[str, str, str]] = {
     "tips_for_node": (
         "Tips for a node",
-        "Every tip about a node. Type its id, class name, display name or an alias (resolved as the "
-        "command line does), e.g. `WanVideoModelLoader`; part of a name works when nothing matches whole.",
-        """
-SELECT tips.id AS tip_id, tips.title, tips.kind, tips.date, nodes.id AS node_id, tips.summary
-FROM tips
-JOIN tip_nodes ON tip_nodes.tip_id = tips.id
-JOIN nodes ON nodes.id = tip_nodes.node_id
-WHERE nodes.id IN (SELECT value FROM json_each(hk_resolve('node', :node)))
-ORDER BY tips.date DESC, tips.id""",
+        "Every tip that names a node. Type its display name, class name, id or any alias, e.g. "
+        "`WanVideo Model Loader` or `WanVideoModelLoader`. " + _ABOUT,
+        f"""
+SELECT tips.id AS tip_id, tips.title, tips.kind, tips.date, tip_nodes.node_id,
+  coalesce(tip_nodes.via, 'named') AS link, tips.summary
+FROM tip_nodes
+JOIN tips ON tips.id = tip_nodes.tip_id AND tips.status = 'current'
+WHERE tip_nodes.node_id IN {_named('node', 'node')} AND (tip_nodes.via IS NULL OR :about != '')
+ORDER BY tip_nodes.via IS NOT NULL, tips.date DESC, tips.id""",
     ),
     "tips_for_parameter": (
         "Tips for a parameter, with the values they discuss",
-        "Tips that name a parameter (its id or name, e.g. `quantization`), with the values of it each "
-        "tip names or advises on.",
-        """
+        "Tips about a parameter (its name, e.g. `quantization`, or id), with the values of it each tip names "
+        "or advises on. Superseded tips are left out.",
+        f"""
 SELECT tips.id AS tip_id, tips.title, parameters.id AS parameter_id, parameters.node AS node_id,
+  coalesce(tip_parameters.via, 'named') AS link,
   (SELECT group_concat(value, ', ') FROM (
      SELECT parameter_values.value FROM tip_values
      JOIN parameter_values ON parameter_values.id = tip_values.value_id
@@ -99,61 +117,69 @@ SELECT tips.id AS tip_id, tips.title, parameters.id AS parameter_id, parameters.
      SELECT settings.value FROM settings
      WHERE settings.tip_id = tips.id AND settings.parameter_id = parameters.id AND settings.value IS NOT NULL
      ORDER BY 1)) AS values_discussed,
-  (SELECT group_concat(settings.advice || ' ' || coalesce(settings.value, settings."values",
-     printf('%g..%g', settings.min, settings.max)), '; ') FROM settings
+  (SELECT group_concat(settings.advice || ' ' || settings.advised, '; ') FROM settings
    WHERE settings.tip_id = tips.id AND settings.parameter_id = parameters.id) AS advice
-FROM tips
-JOIN tip_parameters ON tip_parameters.tip_id = tips.id
+FROM tip_parameters
 JOIN parameters ON parameters.id = tip_parameters.parameter_id
-WHERE parameters.id IN (SELECT value FROM json_each(hk_resolve('parameter', :parameter)))
-ORDER BY parameters.id, tips.date DESC, tips.id""",
+JOIN tips ON tips.id = tip_parameters.tip_id AND tips.status = 'current'
+WHERE parameters.id IN {_named('parameter', 'parameter')}
+ORDER BY parameters.id, tip_parameters.via IS NOT NULL, tips.date DESC, tips.id""",
     ),
     "recommended_settings": (
         "Recommended settings for a node",
-        "What the tips advise for each input of a node (id, class name or part of its name), and when.",
-        """
-SELECT advice.parameter, advice.advice,
-  coalesce(advice.value, advice."values", printf('%g..%g', advice.min, advice.max)) AS setting,
+        "What the tips advise for each input of a node (display name, class name, id or alias), and when.",
+        f"""
+SELECT advice.parameter, advice.advice, advice.advised AS setting,
   advice.condition, advice.model_id, advice.hardware_id, advice.tip_id, advice.tip_title
 FROM advice
-JOIN nodes ON nodes.id = advice.node_id
-WHERE nodes.id IN (SELECT value FROM json_each(hk_resolve('node', :node)))
+WHERE advice.node_id IN {_named('node', 'node')} AND advice.tip_status = 'current'
 ORDER BY advice.parameter, advice.advice, advice.id""",
     ),
     "tips_by_model": (
         "Tips by model",
-        "Tips that name a model, or give advice for it. Type its id, (part of) its name or its family, "
-        "e.g. `Wan`.",
-        """
-SELECT DISTINCT tips.id AS tip_id, tips.title, tips.kind, tips.date, models.id AS model_id, tips.summary
-FROM models
-JOIN (SELECT tip_id, model_id FROM tip_models
-      UNION SELECT tip_id, model_id FROM settings WHERE model_id IS NOT NULL) AS link
-  ON link.model_id = models.id
-JOIN tips ON tips.id = link.tip_id
-WHERE models.id IN (SELECT value FROM json_each(hk_resolve('model', :model)))
-   OR models.family = :model COLLATE NOCASE
+        "Tips about a model or a model file, or with advice for it: type its name, alias, id or a file name, "
+        "e.g. `Wan 2.2` or `umt5-xxl-fp16.safetensors`. A family (`Wan`) or a version also brings the tips "
+        "about its versions, variants, experts, files and LoRAs made for it. Superseded tips are left out.",
+        f"""
+WITH asked(model_id) AS (
+  SELECT entity_id FROM names WHERE kind = 'model' AND normalized = {NORMALISE_SQL}(:model)
+  UNION SELECT model FROM files WHERE id IN {_named('file', 'model')}
+),
+family(model_id) AS (
+  SELECT model_id FROM asked
+  UNION SELECT model_ancestors.model_id FROM model_ancestors JOIN asked ON asked.model_id = model_ancestors.ancestor_id
+),
+link(tip_id, model_id, how) AS (
+  SELECT tip_id, model_id, coalesce(via, 'named') FROM tip_models
+  UNION SELECT tip_id, model_id, 'setting' FROM settings WHERE model_id IS NOT NULL
+)
+SELECT tips.id AS tip_id, tips.title, tips.kind, tips.date, group_concat(DISTINCT link.model_id) AS models,
+  group_concat(DISTINCT link.how) AS link, tips.summary
+FROM link
+JOIN family ON family.model_id = link.model_id
+JOIN tips ON tips.id = link.tip_id AND tips.status = 'current'
+GROUP BY tips.id
 ORDER BY tips.date DESC, tips.id""",
     ),
     "tips_by_hardware": (
         "Tips by hardware",
-        "Tips that name a GPU or give advice for it. Type its id, (part of) its name, its vendor or its "
+        "Tips that name a GPU or give advice for it. Type its name, alias or id, its vendor or its "
         "architecture, e.g. `3090` or `Blackwell`.",
-        """
+        f"""
 SELECT DISTINCT tips.id AS tip_id, tips.title, tips.kind, tips.date, hardware.id AS hardware_id, tips.summary
 FROM hardware
 JOIN (SELECT tip_id, hardware_id FROM tip_hardware
       UNION SELECT tip_id, hardware_id FROM settings WHERE hardware_id IS NOT NULL) AS link
   ON link.hardware_id = hardware.id
-JOIN tips ON tips.id = link.tip_id
-WHERE hardware.id IN (SELECT value FROM json_each(hk_resolve('hardware', :hardware)))
+JOIN tips ON tips.id = link.tip_id AND tips.status = 'current'
+WHERE hardware.id IN {_named('hardware', 'hardware')}
    OR hardware.vendor = :hardware COLLATE NOCASE OR hardware.architecture = :hardware COLLATE NOCASE
 ORDER BY tips.date DESC, tips.id""",
     ),
     "tips_by_person": (
         "Tips by person",
-        "Tips that quote or name a member of the community (id, name or alias, e.g. `Kijai`).",
-        """
+        "Tips that quote or name a member of the community (name, alias or id, e.g. `Kijai`).",
+        f"""
 SELECT DISTINCT tips.id AS tip_id, tips.title, tips.date, people.id AS person_id,
   (SELECT group_concat(quotes.text, ' / ') FROM quotes
    WHERE quotes.tip_id = tips.id AND quotes.person_id = people.id) AS text
@@ -161,63 +187,62 @@ FROM people
 JOIN (SELECT tip_id, person_id FROM tip_people
       UNION SELECT tip_id, person_id FROM quotes WHERE person_id IS NOT NULL) AS link
   ON link.person_id = people.id
-JOIN tips ON tips.id = link.tip_id
-WHERE people.id IN (SELECT value FROM json_each(hk_resolve('person', :person)))
+JOIN tips ON tips.id = link.tip_id AND tips.status = 'current'
+WHERE people.id IN {_named('person', 'person')}
 ORDER BY tips.date DESC, tips.id""",
     ),
     "nodes_of_repo": (
         "Nodes of a repo",
-        "The nodes a node pack provides, with how many tips and parameters each has. Type the repo's id, "
-        "name or `owner/name`, e.g. `ComfyUI-KJNodes`.",
-        """
-SELECT node_overview.id AS node_id, node_overview.name, node_overview.class_name, node_overview.tips,
-  node_overview.parameters
+        "The nodes a node pack provides, with how many tips name each, how many are about it, its parameters "
+        "and the example workflows that use it. Type the repo's name, `owner/name` or id, e.g. "
+        "`kijai/ComfyUI-KJNodes`.",
+        f"""
+SELECT node_overview.id AS node_id, node_overview.name, node_overview.class_name, node_overview.class_name_status,
+  node_overview.tips, node_overview.tips_about, node_overview.parameters, node_overview.workflows
 FROM node_overview
-JOIN repos ON repos.id = node_overview.repo
-WHERE repos.id IN (SELECT value FROM json_each(hk_resolve('repo', :repo)))
-ORDER BY node_overview.tips DESC, node_overview.name""",
+WHERE node_overview.repo IN {_named('repo', 'repo')}
+ORDER BY node_overview.tips DESC, node_overview.tips_about DESC, node_overview.name""",
     ),
-    "vram_tips": (
-        "VRAM-saving tips",
-        "Tips about using less VRAM, newest first. Optionally narrow to a GPU (e.g. `3090`); leave it "
-        "empty for all.",
-        """
+    "tips_for_goal": (
+        "Ways to reach a goal",
+        "Tips whose aim is a goal: lower-vram, lower-ram, faster, better-quality, fix-error, make-compatible, "
+        "set-up, more-control, understand, follow-news. Optionally narrow to a model (name, alias or id, its "
+        "family brings its members); leave it empty for all. Superseded tips are left out.",
+        f"""
 SELECT tips.id AS tip_id, tips.title, tips.kind, tips.date, tips.summary
-FROM tips
-JOIN tip_tags ON tip_tags.tip_id = tips.id AND tip_tags.tag = 'vram'
-WHERE :hardware = '' OR EXISTS (
-  SELECT 1 FROM tip_hardware JOIN hardware ON hardware.id = tip_hardware.hardware_id
-  WHERE tip_hardware.tip_id = tips.id
-    AND (hardware.id IN (SELECT value FROM json_each(hk_resolve('hardware', :hardware)))
-         OR hardware.vendor = :hardware COLLATE NOCASE OR hardware.architecture = :hardware COLLATE NOCASE))
+FROM tip_goals
+JOIN tips ON tips.id = tip_goals.tip_id AND tips.status = 'current'
+WHERE tip_goals.goal = lower(trim(:goal))
+  AND (:model = '' OR EXISTS (
+    SELECT 1 FROM tip_models
+    WHERE tip_models.tip_id = tips.id AND tip_models.model_id IN (
+      SELECT entity_id FROM names WHERE kind = 'model' AND normalized = {NORMALISE_SQL}(:model)
+      UNION SELECT model_ancestors.model_id FROM model_ancestors
+      WHERE model_ancestors.ancestor_id IN {_named('model', 'model')})))
 ORDER BY tips.date DESC, tips.id""",
     ),
-    "speed_tips": (
-        "Speed tips",
-        "Tips about generating faster, newest first. Optionally narrow to a model (id, name or family); "
-        "leave it empty for all.",
-        """
-SELECT tips.id AS tip_id, tips.title, tips.kind, tips.date, tips.summary
-FROM tips
-JOIN tip_tags ON tip_tags.tip_id = tips.id AND tip_tags.tag = 'speed'
-WHERE :model = '' OR EXISTS (
-  SELECT 1 FROM (SELECT tip_id, model_id FROM tip_models
-                 UNION SELECT tip_id, model_id FROM settings WHERE model_id IS NOT NULL) AS link
-  JOIN models ON models.id = link.model_id
-  WHERE link.tip_id = tips.id
-    AND (models.id IN (SELECT value FROM json_each(hk_resolve('model', :model)))
-         OR models.family = :model COLLATE NOCASE))
-ORDER BY tips.date DESC, tips.id""",
+    "workflows_using_node": (
+        "Example workflows that use a node",
+        "The site's example workflows that use a node (display name, class name, id or alias), with the "
+        "pages that link them.",
+        f"""
+SELECT workflows.id AS workflow_id, workflows.name, workflows.path, workflow_nodes.node_id,
+  (SELECT group_concat(page_id, ', ') FROM workflow_pages WHERE workflow_pages.workflow_id = workflows.id) AS pages
+FROM workflow_nodes
+JOIN workflows ON workflows.id = workflow_nodes.workflow_id
+WHERE workflow_nodes.node_id IN {_named('node', 'node')}
+ORDER BY workflows.path""",
     ),
     "troubleshoot": (
         "Troubleshooting by error text",
         "Paste an error message (or part of it): every word of it is searched, and tips are ranked by "
-        "FTS5's bm25 (rare words that a tip's title or summary shares with the message count most).",
+        "FTS5's bm25 alone (rare words that a tip's title or summary shares with the message count most). "
+        "Superseded tips are left out.",
         """
 SELECT tips.id AS tip_id, tips.title, tips.kind,
   snippet(tips_fts, -1, '**', '**', '…', 16) AS match, tips.summary
 FROM tips_fts
-JOIN tips ON tips.rowid = tips_fts.rowid
+JOIN tips ON tips.rowid = tips_fts.rowid AND tips.status = 'current'
 WHERE tips_fts MATCH (
   SELECT group_concat('"' || value || '"', ' OR ') FROM json_each(hk_words(:error)))
 ORDER BY bm25(tips_fts, 4.0, 2.0, 1.0, 1.0), tips.id
@@ -237,15 +262,16 @@ WHERE relations.other_tip_id = :tip
 ORDER BY 1, 2""",
     ),
     "find_entity": (
-        "Find a node, parameter, model, repo, GPU, person or concept",
-        "Look a name up among every entity: ids, names, aliases and node class names, whatever the case, "
-        "spaces or punctuation (`wan2.2`, `Wan 2.2` and `wan-2-2` are one name); names that contain the "
-        "words when none matches whole.",
-        """
-SELECT entities.kind, entities.id, entities.name, entities.description
-FROM entities
-WHERE entities.id IN (SELECT value FROM json_each(hk_resolve(entities.kind, :name)))
-ORDER BY entities.kind, entities.name
+        "Find an entity by any of its names",
+        "Look a name up among every entity: display names, aliases and typos, node class names, repo "
+        "`owner/name`, model file names, page paths. Exact (normalised) matches first, then partial ones.",
+        f"""
+SELECT DISTINCT names.kind, names.entity_id, entities.name, names.name AS matched, entities.description
+FROM names
+JOIN entities ON entities.kind = names.kind AND entities.id = names.entity_id
+WHERE names.normalized = {NORMALISE_SQL}(:name)
+   OR names.normalized LIKE '%' || {NORMALISE_SQL}(:name) || '%'
+ORDER BY names.normalized = {NORMALISE_SQL}(:name) DESC, names.kind, entities.name
 LIMIT 100""",
     ),
 }
@@ -265,8 +291,10 @@ def _params(sql: str) -> list[str]:
 
 
 # Many-to-many tables: their rows show on the pages of what they link, so the table list leaves them out.
-LINK_ONLY_TABLES = {table for table, _c, _o in LINK_TABLES.values()} | {"tip_tags", "concept_broader",
-                                                                          "concept_related"}
+LINK_ONLY_TABLES = {table for table, _c, _o in LINK_TABLES.values()} | {
+    "tip_tags", "tip_goals", "names", "model_ancestors", "schedule_entries",
+    *(table for table, _o, _t, _x in SPLIT_TABLES.values()),
+}
 
 
 def build_metadata() -> dict[str, Any]:

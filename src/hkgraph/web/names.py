@@ -1,15 +1,14 @@
-"""Names → entity ids for the site's canned queries and pages, the way the CLI and Python API resolve them.
+"""Names → entity ids for the site's search, the way the CLI and the Python API resolve them.
 
-A name is an entity's id, display name, alias or node class name (and, with the record contract v2, any
-spelling in the database's ``names`` table). Spellings compare after :func:`normalize`: case, spaces and
-punctuation do not count, so ``wan2.2``, ``Wan 2.2`` and ``wan-2-2`` are one name. An exact id wins over
-another entity's alias spelled like it. When nothing matches exactly, the site (unlike the CLI, which
-stops with suggestions) falls back to the entities whose names contain the words given.
+A name is any spelling in the database's ``names`` table (id, display name, alias, node class name, repo
+``owner/name``, path, file name), compared after the same normalisation
+(:func:`hkgraph.records.mentions.normalise`, which the canned queries use as ``hkgraph_normalise`` in SQL).
+An exact id wins over another entity's alias spelled like it. When nothing matches exactly, the site
+(unlike the CLI, which stops with suggestions) falls back to the names that contain the words given.
+A database built before the ``names`` table existed is read from its entity tables instead.
 
-The canned queries call it as the SQL function ``hk_resolve(kind, text)``, a JSON list of ids that the
-hkgraph plugin registers on every connection (with ``hk_words(text)``, the words of a text as a JSON list)::
-
-    WHERE nodes.id IN (SELECT value FROM json_each(hk_resolve('node', :node)))
+The troubleshooting query also uses ``hk_words(text)``, the words of a text as a JSON list, which the
+hkgraph plugin registers on every connection.
 """
 
 from __future__ import annotations
@@ -23,12 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def normalize(text: str) -> str:
-    """A name as compared: case-folded, without spaces and punctuation (``Wan 2.2`` → ``wan22``)."""
-    return _NOT_WORD.sub("", text.casefold())
+from ..records.mentions import normalise as normalize
 
 
 @dataclass
@@ -38,12 +32,11 @@ class NameIndex:
     spellings: dict[str, dict[str, set[str]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))
     ids: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
-    def add(self, kind: str, ident: str, spelling: str | None) -> None:
+    def add(self, kind: str, ident: str, spelling: str | None, key: str | None = None) -> None:
         self.ids[kind].add(ident)
-        if spelling:
-            key = normalize(spelling)
-            if key:
-                self.spellings[kind][key].add(ident)
+        key = key if key is not None else normalize(spelling) if spelling else None
+        if key:
+            self.spellings[kind][key].add(ident)
 
     def resolve(self, kind: str, text: str) -> list[str]:
         """The ids of the ``kind`` entities ``text`` names; a partial match when none does exactly."""
@@ -76,9 +69,8 @@ def load_index(conn: sqlite3.Connection) -> NameIndex:
     index = NameIndex()
     tables = _tables(conn)
     if "names" in tables:
-        for kind, ident, name in conn.execute("SELECT entity_kind, entity_id, name FROM names"):
-            index.add(kind, ident, ident)
-            index.add(kind, ident, name)
+        for kind, ident, name, key in conn.execute("SELECT kind, entity_id, name, normalized FROM names"):
+            index.add(kind, ident, name, key)
         return index
     from ..compile.sqlite import ENTITY_TABLES
 
@@ -129,13 +121,6 @@ def words(text: str | None) -> list[str]:
     return [w for w in seen if w]
 
 
-def register(conn: sqlite3.Connection, path: str | Path) -> None:
-    """Add ``hk_resolve(kind, text)`` and ``hk_words(text)`` to a connection on the database at ``path``."""
-
-    def hk_resolve(kind: str | None, text: str | None) -> str:
-        if not kind or not text:
-            return "[]"
-        return json.dumps(index_for(path).resolve(kind, str(text)))
-
-    conn.create_function("hk_resolve", 2, hk_resolve)
+def register(conn: sqlite3.Connection) -> None:
+    """Add ``hk_words(text)`` to a connection."""
     conn.create_function("hk_words", 1, lambda text: json.dumps(words(text)), deterministic=True)

@@ -177,10 +177,9 @@ async def _tip_page(db: _DB, row: dict[str, Any]) -> Page:
     where = " § ".join(x for x in (row.get("page") or row.get("page_id"), row.get("section")) if x)
     if where:
         page.source = Item(where, section_url)
-    if "page_id" in row and row.get("page_id") and "pages" in await db.tables():
-        pages = await db.rows("SELECT id, title FROM pages WHERE id = :id", {"id": row["page_id"]})
-        if pages:
-            page.facts.append(("Source page", Item(pages[0]["title"] or pages[0]["id"], db.row_url("pages", pages[0]["id"]))))
+    if row.get("page_id") and "pages" in await db.tables():
+        page.facts.append(("Source page", Item(await _name(db, "pages", row["page_id"]),
+                                               db.row_url("pages", row["page_id"]))))
     page.settings = await _tip_settings(db, tip_id)
     goals = await _tip_values(db, "tip_goals", "goal", tip_id) if "tip_goals" in await db.tables() else []
     if goals:
@@ -199,10 +198,8 @@ async def _tip_page(db: _DB, row: dict[str, Any]) -> Page:
 
 
 async def _goal_url(db: _DB, goal: str) -> str:
-    """The tips table filtered to a goal (a JSON column `goals` when the tips table has one)."""
-    if "goals" in await db.columns("tips"):
-        return db.table_url("tips", goals__arraycontains=goal)
-    return db.table_url("tips", _goal=goal)
+    """The tips table filtered to a goal."""
+    return db.table_url("tips", goals__arraycontains=goal)
 
 
 async def _tip_values(db: _DB, table: str, column: str, tip_id: str) -> list[str]:
@@ -389,7 +386,8 @@ async def _incoming(db: _DB, table: str, ident: str) -> list[Section]:
                     f"ON t.id = [{other}].[{target['column']}] WHERE [{other}].[{fk['column']}] = :id ORDER BY 2",
                     {"id": ident},
                 )
-                title = _pair_title(other, fk["column"], target["column"])
+                title = _pair_title(other, fk["column"], target["column"]) or TABLE_LABELS.get(
+                    target["other_table"], (target["other_table"], target["other_table"].replace("_", " ").capitalize()))[1]
                 items = [Item(str(r["label"]), db.row_url(target["other_table"], r["id"])) for r in rows]
             else:
                 if "id" not in await db.columns(other):
@@ -433,7 +431,9 @@ def _pair_title(table: str, own: str, other: str) -> str:
         return "Broader concepts" if own == "concept_id" else "Narrower concepts"
     if table == "concept_related":
         return "Related concepts"
-    return other.replace("_id", "").replace("_", " ").capitalize()
+    if table == "model_base_models":
+        return "Base models" if own == "model_id" else "LoRAs for it"
+    return ""
 
 
 async def _tips_about(db: _DB, link_table: str, column: str, ident: str) -> Section | None:
@@ -636,7 +636,7 @@ async def coverage(datasette: Any, database: str | None) -> dict[str, Any]:
     if "coverage" not in await db.tables():
         return {"rows": [], "present": False}
     has_pages = "pages" in await db.tables()
-    title = "pages.title" if has_pages else "NULL"
+    title = f"pages.[{await db.label_column('pages')}]" if has_pages else "NULL"
     join = "LEFT JOIN pages ON pages.id = coverage.page_id" if has_pages else ""
     rows = await db.rows(
         f"SELECT coverage.page_id, {title} AS title, coverage.content_lines, coverage.covered_lines, "

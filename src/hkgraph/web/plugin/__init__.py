@@ -9,7 +9,8 @@ What it adds to Datasette (each in a module of its own, wired here):
 - ``/-/sparql``: the endpoint and its page with the YASQE editor (:mod:`..sparql_protocol`,
   :mod:`..sparql_pool`, :mod:`..sparql_errors`);
 - ``/-/downloads`` and ``/downloads/…`` (:mod:`..downloads`), ``/-/coverage``, ``/-/advise``;
-- ``hk_resolve`` and ``hk_words`` on every SQLite connection, for the canned queries (:mod:`..names`);
+- ``hkgraph_normalise`` (the names table's normalisation) and ``hk_words`` on every SQLite connection, for
+  the canned queries (:mod:`..names`);
 - a new build served after a rebuild, without a restart (:mod:`..freshness`).
 
 The graph is loaded once at startup from beside the served database (``oxigraph/`` opened read-only,
@@ -46,11 +47,12 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from ...compile.rdf import PREFIXES
+from ...records.mentions import normalise
 from .. import downloads as dl
 from .. import freshness, linked_data, names, pages
 from .. import sparql_protocol as sp
 from ..advise_page import ROUTES as ADVISE_ROUTES
-from ..metadata import DATABASE
+from ..metadata import DATABASE, NORMALISE_SQL
 from ..sparql_pool import WorkerPool
 
 PATH = "/-/sparql"
@@ -281,10 +283,12 @@ def menu_links(datasette: Any) -> list[dict[str, str]]:
 
 
 @hookimpl
-def prepare_connection(conn: Any, database: str, datasette: Any) -> None:
-    db = datasette.databases.get(database)
-    if db is not None and db.path:
-        names.register(conn, db.path)
+def prepare_connection(conn: Any) -> None:
+    """SQL functions for the canned queries: the name normalisation of the ``names`` table (the CLI's
+    resolver) and ``hk_words`` (:mod:`..names`)."""
+    conn.create_function(NORMALISE_SQL, 1, lambda text: normalise(text) if isinstance(text, str) else None,
+                         deterministic=True)
+    names.register(conn)
 
 
 @hookimpl
@@ -391,15 +395,10 @@ def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
 
 @hookimpl
 def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> Any:
-    """``?_goal=faster`` and ``?_pack=<repo id>`` on the tips table, through the link tables."""
+    """``?_pack=<repo id>`` on the tips table: the tips about a node of that pack."""
     if table != "tips":
         return None
     where, params, described = [], {}, []
-    goal = request.args.get("_goal")
-    if goal:
-        where.append("id IN (SELECT tip_id FROM tip_goals WHERE goal = :hk_goal)")
-        params["hk_goal"] = goal
-        described.append(f"goal is {goal}")
     pack = request.args.get("_pack")
     if pack:
         where.append("id IN (SELECT tip_nodes.tip_id FROM tip_nodes JOIN nodes ON nodes.id = tip_nodes.node_id "
@@ -413,9 +412,9 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
 
 @hookimpl
 def register_facet_classes() -> list[Any]:
-    from ..facets import GoalFacet, PackFacet
+    from ..facets import PackFacet
 
-    return [PackFacet, GoalFacet]
+    return [PackFacet]
 
 
 # ------------------------------------------------------------------------------------- endpoint
