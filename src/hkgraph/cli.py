@@ -381,9 +381,12 @@ def serve(root: Path, host: str, port: int, release_path: Path | None) -> None:
               help="A built hkgraph.db to take the advice from (default: build data/ under --root when stale).")
 @click.option("--max-bytes", type=int, default=32 * 1024 * 1024, show_default=True,
               help="Refuse workflow files larger than this.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also list minor findings, advice the graph cannot confirm or rule out, values not read, every "
+                   "model file, the tips about the nodes and every wiring finding.")
 @_root_option
-def advise(workflow: Path, fmt: str, db: Path | None, max_bytes: int, root: Path) -> None:
-    """What the graph knows about a ComfyUI workflow: its nodes, values, models and what they imply."""
+def advise(workflow: Path, fmt: str, db: Path | None, max_bytes: int, verbose: bool, root: Path) -> None:
+    """What to change first in a ComfyUI workflow, judged against the knowledge graph."""
     import json
 
     from .advise.advisor import AdviseError, advise_file, render_text
@@ -401,7 +404,8 @@ def advise(workflow: Path, fmt: str, db: Path | None, max_bytes: int, root: Path
     except DataError as exc:
         raise click.ClickException(f"the data under {root} does not build: {len(exc.problems)} problem(s); "
                                    "run `hkgraph validate`")
-    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if fmt == "json" else render_text(report))
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if fmt == "json"
+               else render_text(report, verbose=verbose))
 
 
 @cli.command()

@@ -44,9 +44,20 @@ async def test_upload_shows_the_advice(ds):
     r = await ds.client.post("/-/advise", files=files, data={"text": ""})
     assert r.status_code == 200, r.text
     assert '<span class="sev sev-warning">WARNING</span>' in r.text
-    assert "<code>quantization = fp8_e5m2</code>: contradicts “avoid fp8_e5m2”" in r.text
-    assert '<a href="/hkgraph/tips/avoid-fp8-e5m2">' in r.text
-    assert "temporal_size 64 below 81 frames" in r.text
+    assert "<code>quantization = fp8_e5m2</code> → <code>not fp8_e5m2</code>" in r.text
+    assert '<a href="/hkgraph/tips/avoid-fp8-e5m2">avoid-fp8-e5m2</a>' in r.text
+    assert '<a href="https://wanx-troopers.github.io/fixture.html#quantization">source</a>' in r.text
+    # the bypassed node's finding is not among what to change first
+    main = r.text.split('<details id="more">')[0]
+    assert main.count('class="finding ') == 2 and "Spare loader" not in main
+
+
+async def test_sample_workflow_is_offered(ds):
+    r = await ds.client.get("/-/advise")
+    assert '<a href="/-/advise?sample=1" id="sample-link">Try a sample workflow</a>' in r.text
+    r = await ds.client.get("/-/advise?sample=1")
+    assert r.status_code == 200 and "lightx2v_I2V_14B_480p_cfg_step_distill" in r.text
+    assert 'id="name" value="sample_workflow.json"' in r.text
 
 
 async def test_pasted_json_and_json_output(ds):
@@ -118,10 +129,19 @@ def test_upload_in_a_real_browser(advise_db, tmp_path):
                 page.click("input[type=submit]")
                 page.wait_for_selector("#summary", timeout=15_000)
                 assert page.locator("#summary").inner_text() == "editor.json"
-                warning = page.locator("li.check", has_text="quantization = fp8_e5m2").first.inner_text()
+                warning = page.locator("li.finding", has_text="quantization = fp8_e5m2").first.inner_text()
                 assert warning.startswith("WARNING")
                 assert "Unscaled fp8_e5m2 is the worst quantization choice" in warning
                 page.screenshot(path=str(tmp_path / "advise.png"), full_page=True)
+                # the sample: one click fills the form, one more gives its findings
+                page.click("#sample-link")
+                page.wait_for_selector("#advise-form", timeout=15_000)
+                page.click("input[type=submit]")
+                page.wait_for_selector("#summary", timeout=15_000)
+                assert page.locator("#summary").inner_text() == "sample_workflow.json"
+                # the fixture data's advice: the sample follows it (bf16, cfg 1 with a distill LoRA)
+                assert "Values read on 7 of 7 nodes" in page.locator(".advise").inner_text()
+                assert page.locator("#nothing").count() == 1
             finally:
                 browser.close()
     finally:

@@ -1,17 +1,22 @@
-"""The workflow advisor: what the graph knows about the nodes, values and models of a ComfyUI workflow.
+"""The workflow advisor: what to change first in a ComfyUI workflow, judged against the knowledge graph.
 
-:func:`advise` takes a parsed :class:`~hkgraph.advise.workflow.Workflow` and the :class:`Knowledge` read from a
-built ``hkgraph.db`` and returns a JSON-ready report; :func:`render_text` prints it for a terminal. The
-advice comes from the built database rather than from data/ so that the same code serves the command line
-(after ``ensure_built``) and the Datasette page (which has only the database file).
+:func:`advise` takes a parsed :class:`~hkgraph.advise.workflow.Workflow` and the :class:`Knowledge` read from
+a built ``hkgraph.db`` and returns a JSON-ready report whose centre is a flat, ranked list of
+``findings``: each names the node (title, type, full subgraph path, execution id), the input, the current
+and the suggested value, a one-line reason in our words and the tip it comes from, with a link to its
+source. Findings about the same thing on several nodes are one finding with a count.
 
-For each node the report gives: the known node it is (class name, then display name or alias), the
-pack it comes from (the workflow's ``cnr_id``/``aux_id``, else the committed class-name map
-``node_packs.json``), its widget values by input name where the order is established, every structured
-setting of the data that applies to one of those values (follows / differs / contradicts), and the tips
-about the node and its parameters. Then the models it loads (by file name) and what the workflow implies
-(block swap, torch.compile, few steps with cfg above 1, a tiled VAE with a temporal size below the frame
-count…), with the tips of the matching concepts or repos where the data has them.
+How a setting of the data becomes a finding:
+
+- the node's values are read where they live (:mod:`.values`: the node-input table, promoted subgraph
+  widgets, tolerant reading); a value not read is counted, and said, never guessed;
+- the setting's condition is judged from the graph (:mod:`.conditions`): raised when it holds, dropped
+  when it fails, marked "cannot tell" otherwise (shown with ``--verbose``);
+- advice about a model family the workflow does not load is dropped (:mod:`.models` recognises the files);
+- a bypassed or muted node (at any level of subgraph nesting) gets no warning: its findings are infos.
+
+The wiring is checked as comfy-lint would (:mod:`.lint`). Tips that only describe a node, and settings
+that cannot be told, are kept for ``--verbose``.
 """
 
 from __future__ import annotations
@@ -19,21 +24,28 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .workflow import CONTROL_VALUES, MODES, Workflow, WorkflowNode
+from . import conditions as cond
+from .lint import lint
+from .models import ModelFile, ModelIndex, read_model_index, recognise_file, same_family
+from .values import CONTROL, Reading, node_spec, read_values
+from .workflow import MODES, Workflow, WorkflowNode
 
-SEVERITY_RANK = {"warning": 3, "notice": 2, "info": 1, "ok": 0}
-KIND_RANK = {"warning": 0, "troubleshooting": 1, "setting": 2, "comparison": 3}
-MODEL_SUFFIXES = (".safetensors", ".gguf", ".ckpt", ".pt", ".pth", ".bin", ".sft", ".onnx")
-CONTROL = "control_after_generate"
-SEED_NAMES = frozenset({"seed", "noise_seed"})
+SEVERITY_RANK = {"warning": 3, "notice": 2, "info": 1}
+MODEL_SUFFIXES = (".safetensors", ".sft", ".gguf", ".ckpt", ".pt", ".pth", ".bin", ".onnx")
+SITE = "https://wanx-troopers.github.io/"
+# rgthree's organising nodes live in the browser like Notes (ComfyUI never runs them).
+VIRTUAL = frozenset({"Label (rgthree)", "Bookmark (rgthree)", "Fast Groups Bypasser (rgthree)",
+                     "Fast Groups Muter (rgthree)", "Fast Bypasser (rgthree)", "Fast Muter (rgthree)",
+                     "Mute / Bypass Repeater (rgthree)", "Image Comparer (rgthree)"})
+LORA_LISTS = ("Power Lora Loader (rgthree)",)
 
 
 class AdviseError(Exception):
@@ -64,14 +76,9 @@ class Knowledge:
     tips: dict[str, dict[str, Any]] = field(default_factory=dict)
     node_tips: dict[str, list[str]] = field(default_factory=dict)
     param_tips: dict[str, list[str]] = field(default_factory=dict)
-    model_tips: dict[str, list[str]] = field(default_factory=dict)
-    concept_tips: dict[str, list[str]] = field(default_factory=dict)
-    repo_tips: dict[str, list[str]] = field(default_factory=dict)
     settings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # parameter id → settings
-    models: dict[str, str] = field(default_factory=dict)  # id → name
-    model_by_file: dict[str, str] = field(default_factory=dict)  # folded file name → model id
-    concepts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    label_entities: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # folded label → (kind, id)
+    tip_hardware: dict[str, list[str]] = field(default_factory=dict)  # tip id → hardware names
+    models: ModelIndex = field(default_factory=ModelIndex)
 
 
 _CACHE: dict[tuple[str, int, int], Knowledge] = {}
@@ -90,13 +97,18 @@ def load_knowledge(db_path: Path | str) -> Knowledge:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             conn.row_factory = sqlite3.Row
             try:
-                _CACHE.clear()
-                _CACHE[key] = _read(conn)
+                kb = _read(conn)
             finally:
                 conn.close()
         except sqlite3.DatabaseError as exc:
             raise AdviseError(f"{path}: not an hkgraph database ({exc})")
+        _CACHE.clear()
+        _CACHE[key] = kb
     return _CACHE[key]
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')}
 
 
 def _read(conn: sqlite3.Connection) -> Knowledge:
@@ -105,10 +117,10 @@ def _read(conn: sqlite3.Connection) -> Knowledge:
     def rows(sql: str) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(sql)]
 
-    for r in rows("SELECT id, name, aliases, class_name, repo, inputs, inputs_read_from FROM nodes"):
+    for r in rows("SELECT id, name, aliases, class_name, repo, inputs FROM nodes"):
         r["aliases"], r["inputs"] = _list(r["aliases"]), _list(r["inputs"])
         kb.nodes[r["id"]] = r
-        if r["class_name"]:  # an unverified node may have none
+        if r["class_name"]:
             kb.by_class.setdefault(r["class_name"], r["id"])
             kb.by_class_folded.setdefault(r["class_name"].casefold(), r["id"])
         for label in (r["name"], *r["aliases"]):
@@ -127,31 +139,28 @@ def _read(conn: sqlite3.Connection) -> Knowledge:
         if r["cnr_id"]:
             kb.repo_by_cnr[r["cnr_id"].casefold()] = r["id"]
         kb.repo_by_path[(r["path"] or "").casefold()] = r["id"]
-        for label in {label.casefold() for label in (r["id"], r["name"], *r["aliases"])}:
-            kb.label_entities.setdefault(label, []).append(("repo", r["id"]))
-    for r in rows("SELECT id, title, summary, kind, certainty, tags FROM tips"):
+    tip_cols = _columns(conn, "tips")
+    extra = [c for c in ("status", "section_url", "source_url", "page", "section") if c in tip_cols]
+    for r in rows(f"SELECT id, title, kind, certainty, tags{''.join(', ' + c for c in extra)} FROM tips"):
         r["tags"] = _list(r["tags"])
+        r["url"] = r.get("section_url") or r.get("source_url") or (
+            SITE + re.sub(r"\.md$", ".html", r["page"]) if r.get("page") else None)
         kb.tips[r["id"]] = r
-    for table, column, target in (
-        ("tip_nodes", "node_id", kb.node_tips), ("tip_parameters", "parameter_id", kb.param_tips),
-        ("tip_models", "model_id", kb.model_tips), ("tip_concepts", "concept_id", kb.concept_tips),
-        ("tip_repos", "repo_id", kb.repo_tips),
-    ):
-        for r in rows(f"SELECT tip_id, {column} AS target FROM {table} ORDER BY tip_id"):
+    via = "via IS NULL" if "via" in _columns(conn, "tip_nodes") else "1"
+    for table, column, target in (("tip_nodes", "node_id", kb.node_tips),
+                                  ("tip_parameters", "parameter_id", kb.param_tips)):
+        for r in rows(f"SELECT tip_id, {column} AS target FROM {table} WHERE {via} ORDER BY tip_id"):
             target.setdefault(r["target"], []).append(r["tip_id"])
-    for r in rows('SELECT id, tip_id, parameter_id, value, "values", min, max, advice, condition, node_id, '
-                  "model_id, hardware_id FROM settings ORDER BY id"):
+    for r in rows('SELECT id, tip_id, parameter_id, value, "values", min, max, direction, advice, condition, '
+                  "node_id, model_id, hardware_id FROM settings ORDER BY id"):
         r["values"] = _list(r["values"])
+        if kb.tips.get(r["tip_id"], {}).get("status") == "superseded":
+            continue
         kb.settings.setdefault(r["parameter_id"], []).append(r)
-    for r in rows("SELECT id, name FROM models"):
-        kb.models[r["id"]] = r["name"]
-    for r in rows("SELECT model AS model_id, name FROM files WHERE model IS NOT NULL"):
-        kb.model_by_file.setdefault(_basename(r["name"]).casefold(), r["model_id"])
-    for r in rows("SELECT id, name, aliases FROM concepts"):
-        r["aliases"] = _list(r["aliases"])
-        kb.concepts[r["id"]] = r
-        for label in {label.casefold() for label in (r["id"], r["name"], *r["aliases"])}:
-            kb.label_entities.setdefault(label, []).append(("concept", r["id"]))
+    hardware = {r["id"]: r["name"] for r in rows("SELECT id, name FROM hardware")}
+    for r in rows("SELECT tip_id, hardware_id FROM tip_hardware"):
+        kb.tip_hardware.setdefault(r["tip_id"], []).append(hardware.get(r["hardware_id"], r["hardware_id"]))
+    kb.models = read_model_index(conn)
     return kb
 
 
@@ -182,8 +191,8 @@ def recognise(node: WorkflowNode, kb: Knowledge) -> tuple[str | None, str | None
 
 
 def is_frontend_only(node: WorkflowNode) -> bool:
-    """Notes, reroutes, primitives and Get/Set nodes live in the browser: ComfyUI never runs them."""
-    return node.type in node_packs()["frontend"]
+    """Notes, reroutes, primitives, Get/Set and rgthree's organising nodes: ComfyUI never runs them."""
+    return node.type in node_packs()["frontend"] or node.type in VIRTUAL
 
 
 def _repo_name(url: str) -> str:
@@ -197,6 +206,7 @@ def identify_pack(node: WorkflowNode, known: str | None, kb: Knowledge) -> dict[
     version = props.get("ver") if isinstance(props.get("ver"), str) else None
     cnr_id, aux_id = props.get("cnr_id"), props.get("aux_id")
     pack: dict[str, Any] | None = None
+    spec = node_spec(node.type)
     if isinstance(cnr_id, str) and cnr_id:
         repo = kb.repo_by_cnr.get(cnr_id.casefold())
         url = kb.repos[repo]["url"] if repo else packs["cnr_ids"].get(cnr_id.casefold())
@@ -204,11 +214,17 @@ def identify_pack(node: WorkflowNode, known: str | None, kb: Knowledge) -> dict[
     elif isinstance(aux_id, str) and "/" in aux_id:
         repo = kb.repo_by_path.get(aux_id.casefold())
         pack = {"source": "aux_id", "id": aux_id, "repo": repo, "url": f"https://github.com/{aux_id}"}
-    elif known:
+    elif known and kb.nodes[known]["repo"]:
         repo = kb.nodes[known]["repo"]
         pack = {"source": "data", "id": repo, "repo": repo, "url": kb.repos.get(repo, {}).get("url")}
+    elif spec is not None:
+        from .values import node_inputs
+
+        info = node_inputs()["sources"][spec["pack"]]
+        url = f"https://github.com/{info['repo']}"
+        pack = {"source": "node table", "id": info["repo"], "repo": None, "url": url}
     elif is_frontend_only(node):
-        where = packs["frontend"][node.type]
+        where = packs["frontend"].get(node.type, "https://github.com/rgthree/rgthree-comfy")
         pack = {"source": "frontend", "id": where if "/" not in where else _repo_name(where), "repo": None,
                 "url": where if where.startswith("http") else None}
     elif node.type in packs["classes"]:
@@ -236,91 +252,52 @@ def identify_pack(node: WorkflowNode, known: str | None, kb: Knowledge) -> dict[
     return pack
 
 
-# --------------------------------------------------------------------------------- widget values
+# ------------------------------------------------------------------------------------------ models
 
 
-def fits_type(value: Any, kind: str | None) -> bool:
-    """Whether a widget value can be a value of an input of ``kind`` (COMBO, INT, FLOAT, BOOLEAN, STRING)."""
-    if kind == "BOOLEAN":
-        return isinstance(value, bool)
-    if kind == "INT":
-        return (isinstance(value, int) and not isinstance(value, bool)) or (
-            isinstance(value, float) and value.is_integer())
-    if kind == "FLOAT":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "STRING":
-        return isinstance(value, str)
-    if kind == "COMBO":
-        return isinstance(value, str | int | float) and not isinstance(value, bool)
-    return True
+def _model_values(node: WorkflowNode, reading: Reading) -> list[tuple[str | None, str, float | None, bool]]:
+    """(input, file name, strength, enabled) for each model file the node loads."""
+    out: list[tuple[str | None, str, float | None, bool]] = []
+    if node.type in LORA_LISTS and isinstance(node.widgets, list):
+        for item in node.widgets:
+            if isinstance(item, dict) and isinstance(item.get("lora"), str) and item["lora"] not in ("", "None"):
+                strength = item.get("strength")
+                out.append(("lora", item["lora"], strength if isinstance(strength, int | float) else None,
+                            item.get("on") is not False))
+        return out
+    named = reading.values if reading.read else {}
+    seen: set[str] = set()
+    for name, value in named.items():
+        if isinstance(value, str) and value.casefold().endswith(MODEL_SUFFIXES) and len(value) < 400:
+            strength = None
+            for key in ("strength", "strength_model", "lora_strength"):
+                if isinstance(named.get(key), int | float) and not isinstance(named.get(key), bool):
+                    strength = float(named[key])
+                    break
+            out.append((name, value, strength, True))
+            seen.add(value)
+    raw: Iterable[Any] = (node.widgets.values() if isinstance(node.widgets, dict) else node.widgets or []) \
+        if node.widgets is not None else node.inputs.values()
+    for value in raw:
+        if isinstance(value, str) and value not in seen and value.casefold().endswith(MODEL_SUFFIXES) \
+                and len(value) < 400:
+            out.append((None, value, None, True))
+            seen.add(value)
+    return out
 
 
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
+# -------------------------------------------------------------------------------------------- checks
 
 
-def map_values(node: WorkflowNode, known: str | None, kb: Knowledge) -> tuple[dict[str, Any], str, str | None]:
-    """The node's widget values by input name: (values, source, note).
-
-    Sources: ``api`` (the API format names its inputs), ``named`` (widgets stored as an object),
-    ``data`` (the order recorded for the node in the data), ``workflow`` (the widget names the file
-    itself declares, when they account for every value), ``none`` (the order is not known: no guessing).
-    """
-    if node.widgets is None:
-        return {k: v for k, v in node.inputs.items() if _scalar(v)}, "api" if node.inputs else "none", None
-    if isinstance(node.widgets, dict):
-        return {k: v for k, v in node.widgets.items() if _scalar(v)}, "named", None
-    values = node.widgets
-    if not values:
-        return {}, "none", None
-    order = kb.nodes[known]["inputs"] if known else []
-    if order:
-        params = kb.node_params.get(known or "", {})
-        read_from = kb.nodes[known or ""]["inputs_read_from"]
-        if len(values) == len(order) and all(
-            (value in CONTROL_VALUES) if name == CONTROL else fits_type(value, params.get(name, {}).get("type"))
-            for name, value in zip(order, values, strict=True)
-        ):
-            return _named(order, values), "data", None
-        return {}, "none", (f"{len(values)} widget values do not fit the known order of {len(order)} "
-                            f"({read_from or 'source not recorded'}): another pack version; values not read")
-    names = _declared_order(node.widget_names, values)
-    if names:
-        return _named(names, values), "workflow", None
-    return {}, "none", "the order of this node's widget values is not known"
-
-
-def _named(order: list[str], values: list[Any]) -> dict[str, Any]:
-    return {name: value for name, value in zip(order, values, strict=True) if name != CONTROL and _scalar(value)}
-
-
-def _declared_order(names: list[str], values: list[Any]) -> list[str] | None:
-    """The declared widget names, with a control slot after each seed whose next value is a control value."""
-    if not names or len(set(names)) != len(names):
-        return None
-    order: list[str] = []
-    i = 0
-    for name in names:
-        order.append(name)
-        i += 1
-        if name in SEED_NAMES and i < len(values) and values[i] in CONTROL_VALUES and len(values) > len(names):
-            order.append(CONTROL)
-            i += 1
-    return order if len(order) == len(values) else None
-
-
-# ------------------------------------------------------------------------------------------- checks
-
-
-def _same(value: Any, advised: str) -> bool:
+def _same(value: Any, advised: Any) -> bool:
     if isinstance(value, bool):
-        return advised.casefold() == ("true" if value else "false")
+        return str(advised).casefold() == ("true" if value else "false")
     if isinstance(value, int | float):
         try:
-            return float(advised) == float(value)
-        except ValueError:
+            return abs(float(advised) - float(value)) < 1e-6
+        except (TypeError, ValueError):
             return False
-    return isinstance(value, str) and (value == advised or value.casefold() == advised.casefold())
+    return isinstance(value, str) and (value == advised or value.casefold() == str(advised).casefold())
 
 
 def _advised(setting: dict[str, Any]) -> str:
@@ -338,7 +315,12 @@ def _advised(setting: dict[str, Any]) -> str:
     return setting.get("direction") or ""
 
 
-def _matches(value: Any, setting: dict[str, Any]) -> bool:
+def _matches(value: Any, setting: dict[str, Any]) -> bool | None:
+    """Whether the value is what the setting names; None when the setting names no value (a direction)."""
+    named = setting["value"] is not None or setting["values"] or setting["min"] is not None \
+        or setting["max"] is not None
+    if not named:
+        return None
     if setting["value"] is not None and _same(value, setting["value"]):
         return True
     if any(_same(value, v) for v in setting["values"]):
@@ -350,411 +332,606 @@ def _matches(value: Any, setting: dict[str, Any]) -> bool:
     return False
 
 
-VERDICTS = {  # advice → (severity, verdict) when the value matches / does not match
-    "avoid": (("warning", "contradicts"), ("ok", "follows")),
-    "required": (("ok", "follows"), ("warning", "contradicts")),
-    "prefer": (("ok", "follows"), ("notice", "differs")),
-    "default": (("ok", "follows"), ("info", "differs")),
-    "use-when": (("info", "follows"), ("info", "differs")),
-}
-_LOWER = {"warning": "notice", "notice": "info", "info": "info", "ok": "ok"}
+def _suggest(setting: dict[str, Any], kb: Knowledge) -> str:
+    """The value to change to, in the words of the finding."""
+    advice = setting["advice"]
+    if advice == "avoid":
+        if setting.get("direction") in ("higher", "maximum"):
+            return "lower"
+        if setting.get("direction") in ("lower", "minimum"):
+            return "higher"
+        others = [s for s in kb.settings.get(setting["parameter_id"], [])
+                  if s["advice"] in ("prefer", "default", "required") and s["value"] is not None
+                  and not _same(s["value"], setting["value"])]
+        return f"not {_advised(setting)}" + (f" (e.g. {others[0]['value']})" if others else "")
+    if setting.get("direction") and setting["value"] is None and not setting["values"]:
+        return setting["direction"]
+    return _advised(setting)
 
 
-def check_setting(name: str, value: Any, setting: dict[str, Any], *, loaded_models: set[str], active: bool,
-                  kb: Knowledge) -> dict[str, Any]:
-    """Compare one workflow value with one setting of the data."""
-    matched = _matches(value, setting)
-    severity, verdict = VERDICTS[setting["advice"]][0 if matched else 1]
-    notes = []
-    if setting["model_id"] and setting["model_id"] not in loaded_models:
-        severity = _LOWER[severity]
-        notes.append(f"the advice is about {kb.models.get(setting['model_id'], setting['model_id'])}, which the "
-                     "workflow does not load by a known file name")
-    if setting["condition"] and severity != "ok":
-        # The workflow cannot show whether the condition holds: say so, one step milder.
-        severity = _LOWER[severity]
-        notes.append(f"applies when: {setting['condition']}")
-    if setting["hardware_id"]:
-        notes.append(f"the advice is for {setting['hardware_id']}")
-    if not active:
-        severity = "info" if severity != "ok" else "ok"
-        notes.append("the node is bypassed or muted")
-    tip = kb.tips.get(setting["tip_id"], {})
-    return {
-        "severity": severity, "verdict": verdict, "input": name, "parameter": setting["parameter_id"], "value": value,
-        "advice": setting["advice"], "advised": _advised(setting), "condition": setting["condition"],
-        "tip": setting["tip_id"], "tip_title": tip.get("title"), "notes": notes,
-    }
-
-
-def _settings_for(node_id: str | None, names: Iterable[str], kb: Knowledge) -> list[tuple[str, dict[str, Any]]]:
-    """(input name, setting) for every setting about an input of this node (its own or a generic knob)."""
-    found: list[tuple[str, dict[str, Any]]] = []
-    own = kb.node_params.get(node_id or "", {})
-    for name, param in own.items():
-        found.extend((name, s) for s in kb.settings.get(param["id"], []))
-    for name in names:
-        if name in own:
-            continue
-        for param in kb.generic_params.get(name.casefold(), []):
-            found.extend((name, s) for s in kb.settings.get(param["id"], [])
-                         if s["node_id"] in (None, node_id))
-    return found
-
-
-def _tip_refs(tip_ids: Iterable[str], kb: Knowledge, via: str) -> list[dict[str, Any]]:
-    out = []
-    for tip_id in tip_ids:
-        tip = kb.tips.get(tip_id)
-        if tip:
-            out.append({"id": tip_id, "title": tip["title"], "kind": tip["kind"], "certainty": tip["certainty"],
-                        "via": via})
-    return out
-
-
-def _basename(name: str) -> str:
-    return re.split(r"[\\/]", name)[-1]
-
-
-def _model_files(node: WorkflowNode) -> list[str]:
-    raw: Iterable[Any]
-    if isinstance(node.widgets, dict):
-        raw = node.widgets.values()
-    elif isinstance(node.widgets, list):
-        raw = node.widgets
-    else:
-        raw = node.inputs.values()
-    return [v for v in raw if isinstance(v, str) and v.casefold().endswith(MODEL_SUFFIXES) and len(v) < 400]
-
-
-# -------------------------------------------------------------------------------------- inferences
+def _threshold(setting: dict[str, Any], kb: Knowledge) -> float | None:
+    """For a direction without a value: the lowest value other settings of the parameter advise."""
+    values = []
+    for s in kb.settings.get(setting["parameter_id"], []):
+        for v in [s["value"], *s["values"], s["max"]]:
+            try:
+                values.append(float(v))
+            except (TypeError, ValueError):
+                continue
+    return min(values) if values else None
 
 
 @dataclass
-class Seen:
-    """One node with what the advisor read from it, for the inference rules."""
+class Context:
+    """What the advisor knows about the whole workflow while judging one node."""
 
-    node: WorkflowNode
-    values: dict[str, Any]
-
-
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    kb: Knowledge
+    facts: cond.Facts
+    files: list[ModelFile]
+    families: set[str]
 
 
-def _block_swap(seen: list[Seen]) -> list[str]:
-    out = []
-    for s in seen:
-        blocks = _num(s.values.get("blocks_to_swap"))
-        if s.node.type in ("WanVideoBlockSwap", "WanVideoSetBlockSwap") or blocks is not None:
-            if blocks == 0:
-                continue
-            out.append(f"{s.node.where} {s.node.type}" + (f" swaps {blocks:g} blocks" if blocks else ""))
-    return out
+def check_setting(name: str, value: Any, setting: dict[str, Any], node: WorkflowNode, local: cond.Local,
+                  ctx: Context) -> dict[str, Any] | None:
+    """One setting of the data against one value: a finding, a 'cannot tell' item, or None (does not apply)."""
+    kb = ctx.kb
+    tip = kb.tips.get(setting["tip_id"], {})
+    base = {"input": name, "current": value, "parameter": setting["parameter_id"], "advice": setting["advice"],
+            "tip": {"id": setting["tip_id"], "title": tip.get("title"), "url": tip.get("url")},
+            "setting": setting["id"], "condition": setting["condition"]}
+    # advice about a model the workflow does not load
+    if setting["model_id"]:
+        verdict_model = _model_loaded(setting["model_id"], ctx)
+        if verdict_model == cond.FAILS:
+            return None
+        if verdict_model == cond.UNKNOWN:
+            model = kb.models.models.get(setting["model_id"], {})
+            return {**base, "status": "cannot tell", "why": f"whether the model is {model.get('name')}"}
+    # generic advice (cfg, precision…) whose value this node's input cannot take
+    applicable = _applicable(name, setting, node, kb)
+    if applicable == cond.FAILS:
+        return None
+    if applicable == cond.UNKNOWN:
+        return {**base, "status": "cannot tell", "why": f"whether this node's {name} is the one the advice means"}
+    hardware = setting["hardware_id"] or ", ".join(kb.tip_hardware.get(setting["tip_id"], []))
+    if hardware:
+        return {**base, "status": "cannot tell", "why": f"the advice is for {hardware}"}
+    # a quantization setting on a loader whose model is a GGUF file does not apply
+    if local.gguf and "quantization" in setting["parameter_id"]:
+        return None
+    verdict, used = cond.judge(setting["condition"], ctx.facts, local)
+    if verdict == cond.FAILS:
+        return None
+    matched = _matches(value, setting)
+    advice = setting["advice"]
+    if not matched and advice in ("prefer", "use-when", "default") and (
+            _follows_other(value, setting, local, ctx) or _overruled(setting, local, ctx)):
+        return None
+    if matched is None:  # a direction: only "avoid higher/lower" can be judged, against the data's own values
+        threshold = _threshold(setting, kb)
+        if advice != "avoid" or threshold is None or not isinstance(value, int | float) or isinstance(value, bool):
+            return {**base, "status": "cannot tell", "why": f"the advice is a direction ({setting['direction']})"}
+        high = setting["direction"] in ("higher", "maximum")
+        if (value > threshold) if high else (value < threshold):
+            severity = "notice"
+        else:
+            return None
+    elif advice == "avoid":
+        severity = "warning" if matched else None
+    elif advice == "required":
+        severity = None if matched else "warning"
+    elif advice == "prefer":
+        severity = None if matched else "notice"
+    elif advice == "use-when":
+        severity = None if matched else ("notice" if verdict == cond.HOLDS and setting["condition"] else None)
+        if severity is None and not matched and verdict != cond.HOLDS:
+            return {**base, "status": "cannot tell", "why": setting["condition"] or ""}
+    else:  # default
+        severity = None if matched else "info"
+    if severity is None:
+        return None
+    finding = {**base, "severity": severity, "suggested": _suggest(setting, kb),
+               "condition_status": verdict if setting["condition"] else None, "facts": used}
+    if verdict == cond.UNKNOWN:
+        finding["status"] = "cannot tell"
+        finding["why"] = setting["condition"]
+        return finding
+    if setting["hardware_id"]:
+        finding["hardware"] = setting["hardware_id"]
+    return finding
 
 
-def _torch_compile(seen: list[Seen]) -> list[str]:
-    return [f"{s.node.where} {s.node.type}" for s in seen if "torchcompile" in s.node.type.casefold()]
-
-
-def _few_steps_cfg(seen: list[Seen]) -> list[str]:
-    out = []
-    for s in seen:
-        steps, cfg = _num(s.values.get("steps")), _num(s.values.get("cfg"))
-        if steps is not None and cfg is not None and steps <= 10 and cfg > 1:
-            out.append(f"{s.node.where} {s.node.type}: {steps:g} steps at cfg {cfg:g}")
-    return out
-
-
-def _tiled_vae(seen: list[Seen]) -> list[str]:
-    frames = [n for s in seen for k in ("num_frames", "length", "frame_count", "frames")
-              if (n := _num(s.values.get(k))) is not None and n > 1]
-    if not frames:
-        return []
-    most = max(frames)
-    out = []
-    for s in seen:
-        temporal = _num(s.values.get("temporal_size"))
-        if temporal is not None and temporal < most:
-            out.append(f"{s.node.where} {s.node.type}: temporal_size {temporal:g} below {most:g} frames")
-    return out
-
-
-def _sage(seen: list[Seen]) -> list[str]:
-    out = []
-    for s in seen:
-        mode = s.values.get("attention_mode", s.values.get("sage_attention"))
-        if isinstance(mode, str) and mode.casefold().startswith("sage"):
-            out.append(f"{s.node.where} {s.node.type}: {mode}")
-    return out
-
-
-def _gguf(seen: list[Seen]) -> list[str]:
-    return [f"{s.node.where} {s.node.type}" for s in seen
-            if "gguf" in s.node.type.casefold() or any(f.casefold().endswith(".gguf") for f in _model_files(s.node))]
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    summary: str
-    labels: tuple[str, ...]  # concept or repo ids, names or aliases that carry the tips
-    detect: Callable[[list[Seen]], list[str]]
-    parameters: tuple[str, ...] = ()  # generic parameters whose tips apply too
-
-
-RULES: tuple[Rule, ...] = (
-    Rule("block-swap", "block swap moves transformer blocks to the CPU",
-         ("block-swap", "block swap", "blockswap", "block swapping"), _block_swap),
-    Rule("torch-compile", "torch.compile is used", ("torch-compile", "torch.compile", "torch compile"), _torch_compile),
-    Rule("few-steps-high-cfg", "few steps (10 or fewer) with cfg above 1",
-         ("step-distillation", "step distillation", "cfg distillation", "distill lora", "lightning lora"),
-         _few_steps_cfg, ("cfg", "steps")),
-    Rule("tiled-vae-temporal", "a tiled VAE with a temporal size below the frame count",
-         ("tiled-vae", "tiled vae", "vae tiling", "temporal tiling"), _tiled_vae),
-    Rule("sage-attention", "SageAttention is used", ("sageattention", "sage attention", "sageattn"), _sage),
-    Rule("gguf", "GGUF-quantized models are loaded", ("gguf",), _gguf),
-)
-
-
-def _infer(seen: list[Seen], kb: Knowledge) -> list[dict[str, Any]]:
-    out = []
-    for rule in RULES:
-        evidence = rule.detect(seen)
-        if not evidence:
+def _follows_other(value: Any, setting: dict[str, Any], local: cond.Local, ctx: Context) -> bool:
+    """The value is what another setting of the same parameter advises, under a condition that holds."""
+    for other in ctx.kb.settings.get(setting["parameter_id"], []):
+        if other["id"] == setting["id"] or other["advice"] == "avoid" or not other["condition"]:
             continue
-        entities: list[tuple[str, str]] = []
-        for label in rule.labels:
-            for ref in kb.label_entities.get(label.casefold(), []):
-                if ref not in entities:
-                    entities.append(ref)
-        tips: list[dict[str, Any]] = []
-        for kind, ident in entities:
-            source = kb.concept_tips if kind == "concept" else kb.repo_tips
-            tips.extend(_tip_refs(source.get(ident, []), kb, f"{kind}:{ident}"))
-        for name in rule.parameters:
-            for param in kb.generic_params.get(name, []):
-                tips.extend(_tip_refs(kb.param_tips.get(param["id"], []), kb, f"parameter:{param['id']}"))
-        names = {"concept": kb.concepts, "repo": kb.repos}
-        out.append({
-            "id": rule.id, "summary": rule.summary, "evidence": evidence,
-            "entities": [{"kind": k, "id": i, "name": names[k][i]["name"]} for k, i in entities],
-            "tips": _dedupe(tips),
-            "note": None if entities or tips else "the data has no concept or repo for this yet",
-        })
-    return out
+        if _matches(value, other) and cond.judge(other["condition"], ctx.facts, local)[0] == cond.HOLDS:
+            return True
+    return False
 
 
-def _dedupe(tips: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _overruled(setting: dict[str, Any], local: cond.Local, ctx: Context) -> bool:
+    """A setting without a condition gives way to one of the same parameter whose condition holds and that
+    advises something else (e.g. "prefer fp8 fast" vs "disabled when the file is already scaled fp8")."""
+    if setting["condition"]:
+        return False
+    mine = {str(v).casefold() for v in [setting["value"], *setting["values"]] if v is not None}
+    for other in ctx.kb.settings.get(setting["parameter_id"], []):
+        if other["id"] == setting["id"] or other["advice"] not in ("required", "prefer", "use-when") \
+                or not other["condition"]:
+            continue
+        theirs = {str(v).casefold() for v in [other["value"], *other["values"]] if v is not None}
+        if theirs and not theirs & mine and cond.judge(other["condition"], ctx.facts, local)[0] == cond.HOLDS:
+            return True
+    return False
+
+
+def _model_loaded(model_id: str, ctx: Context) -> str:
+    """Whether the workflow loads this model of the data: holds, fails (another family), or cannot tell."""
+    index = ctx.kb.models
+    if any(model_id in f.families for f in ctx.files if f.active):
+        return cond.HOLDS
+    model = index.models.get(model_id, {})
+    family = index.family_name(model_id)
+    if model.get("role") == "lora":  # a LoRA of the data: its name or an alias in a loaded LoRA's file name
+        keys = {re.sub(r"[^a-z0-9]", "", n.casefold().removesuffix(" lora"))
+                for n in [model.get("name") or "", *_list(model.get("aliases"))] if n}
+        loras = [re.sub(r"[^a-z0-9]", "", f.file.casefold()) for f in ctx.files if f.active and f.role == "lora"]
+        return cond.HOLDS if any(k and k in lora for k in keys for lora in loras) else cond.UNKNOWN
+    if not ctx.families:
+        return cond.UNKNOWN
+    if family and not any(same_family(family, f) for f in ctx.families):
+        return cond.FAILS if model.get("role") != "lora" else cond.UNKNOWN
+    # the family is loaded: a family-level model holds; a version, variant or expert must show in a file
+    level = model.get("level")
+    if level == "family" or (not level and not model.get("version") and not model.get("variant")
+                             and model.get("role") != "lora" and same_family(model.get("name"), family)):
+        return cond.HOLDS
+    tokens = [t for t in re.split(r"[\s_]+", (model.get("name") or "").casefold()) if t and t != "expert"]
+    seen_versions = {f.version for f in ctx.files if f.version and same_family(f.family, family)}
+    for f in ctx.files:
+        if not f.active or not same_family(f.family, family):
+            continue
+        words = {w for w in (f.family, f.version, f.variant, f.size, f.expert) if w}
+        words = {w.casefold() for w in words} | {w.replace("-", "") for w in words}
+        plain = re.sub(r"[^a-z0-9.]", "", f.file.casefold())
+        if all(t in words or re.sub(r"[^a-z0-9.]", "", t) in plain for t in tokens):
+            return cond.HOLDS
+    version = model.get("version") or next((t for t in tokens if re.fullmatch(r"\d+(\.\d+)+", t)), None)
+    if version and seen_versions and version not in seen_versions:
+        return cond.FAILS
+    return cond.UNKNOWN
+
+
+def _applicable(name: str, setting: dict[str, Any], node: WorkflowNode, kb: Knowledge) -> str:
+    """Whether a setting can apply to this node's input: its own parameter always; a generic knob only where
+    the node-input table shows an input of that name that can take the advised value."""
+    param = kb.parameters.get(setting["parameter_id"], {})
+    if param.get("node"):
+        return cond.HOLDS
+    spec = node_spec(node.type)
+    item = next((i for i in (spec or {}).get("inputs") or [] if i["name"] == name), None)
+    if item is None:
+        return cond.UNKNOWN
+    advised = [v for v in [setting["value"], *setting["values"]] if v is not None]
+    if item["type"] == "COMBO" and item.get("options") and advised:
+        options = {str(o).casefold() for o in item["options"]}
+        return cond.HOLDS if any(str(v).casefold() in options for v in advised) else cond.FAILS
+    if item["type"] in ("INT", "FLOAT") and advised:
+        try:
+            [float(v) for v in advised]
+        except ValueError:
+            return cond.FAILS
+    if item["type"] == "BOOLEAN" and advised and not all(str(v).casefold() in ("true", "false") for v in advised):
+        return cond.FAILS
+    return cond.HOLDS
+
+
+def _upstream_files(node: WorkflowNode, files: list[ModelFile], by_exec: dict[str, WorkflowNode],
+                    links: dict[str, dict[int, Any]]) -> list[ModelFile] | None:
+    """The model files that feed a node's model input, following model links upstream (within its graph)."""
     seen: set[str] = set()
+    current = node
+    for _ in range(12):
+        slot = next((s for s in current.slots if s.link is not None and (
+            s.name == "model" or (s.type or "").endswith("MODEL"))), None)
+        if slot is None:
+            return None
+        link = links.get(current.graph, {}).get(slot.link)
+        if link is None or not isinstance(link.origin, int) or link.origin < 0:
+            return None
+        upstream = by_exec.get(f"{current.scope}{link.origin}")
+        if upstream is None or upstream.exec_id in seen:
+            return None
+        seen.add(upstream.exec_id)
+        own = [f for f in files if f.node == upstream.exec_id and f.role == "diffusion"]
+        if own:
+            return own
+        current = upstream
+    return None
+
+
+def _settings_for(known: str | None, names: Iterable[str], kb: Knowledge) -> list[tuple[str, dict[str, Any]]]:
+    """(input name, setting) for every setting about an input of this node (its own or a generic knob)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    own = kb.node_params.get(known or "", {})
+    names = list(names)
+    for name, param in own.items():
+        found.extend((name, s) for s in kb.settings.get(param["id"], []))
+    for name in names:
+        # a generic knob (cfg, steps) applies whether or not the node's own input is an entity of its own
+        for param in kb.generic_params.get(name.casefold(), []):
+            found.extend((name, s) for s in kb.settings.get(param["id"], []) if s["node_id"] in (None, known))
+    return found
+
+
+def _option_settings(known: str | None, reading: Reading, kb: Knowledge) -> list[tuple[str, Any, dict]]:
+    """Settings about options inside a key=value text (ClownOptions extra_options)."""
     out = []
-    for tip in sorted(tips, key=lambda t: (KIND_RANK.get(t["kind"], 9), t["id"])):
-        if tip["id"] not in seen:
-            seen.add(tip["id"])
-            out.append(tip)
+    if not known:
+        return out
+    for options in reading.options.values():
+        for key, value in options.items():
+            param_id = f"{known}-{key.replace('_', '-')}"
+            for s in kb.settings.get(param_id, []):
+                out.append((key, value if value != "" else True, s))
     return out
 
 
 # -------------------------------------------------------------------------------------------- advise
 
 
-def advise(workflow: Workflow, kb: Knowledge) -> dict[str, Any]:
-    """The advice for one workflow, as a JSON-ready report."""
-    loaded: dict[str, str] = {}  # folded file name → model id
-    files: list[tuple[WorkflowNode, str]] = []
-    for node in workflow.nodes:
-        for name in _model_files(node):
-            files.append((node, name))
-            model = kb.model_by_file.get(_basename(name).casefold())
-            if model:
-                loaded[name] = model
-    loaded_models = set(loaded.values())
+@dataclass
+class Seen:
+    node: WorkflowNode
+    known: str | None
+    reading: Reading
+    pack: dict[str, Any] | None
 
-    reports, seen = [], []
+
+def _facts(seen: list[Seen], files: list[ModelFile]) -> cond.Facts:
+    facts = cond.Facts()
+    for s in seen:
+        if not s.node.active or s.node.unused_definition:
+            continue
+        t = s.node.type.casefold()
+        values = s.reading.values
+        facts.compile |= "torchcompile" in t or "compilemodel" in t or t.startswith("torch_compile")
+        facts.nag |= "nag" in re.findall(r"[a-z]+|nag", s.node.type.replace("NAG", " nag ").casefold())
+        facts.skimmed |= "skimmed" in t
+        facts.easycache |= "easycache" in t
+        mode = values.get("attention_mode", values.get("sage_attention"))
+        # every SageAttention mode counts: sageattn, sageattn_3, sageattn_compiled, sageattn_ultravico,
+        # radial_sage_attention; and the patch nodes (PathchSageAttentionKJ, …)
+        facts.sage |= (isinstance(mode, str) and "sage" in mode.casefold()) or "sageattention" in t
+        blocks = values.get("blocks_to_swap")
+        facts.block_swap |= ("blockswap" in t and blocks != 0) or (
+            isinstance(blocks, int | float) and not isinstance(blocks, bool) and blocks > 0)
+        steps = values.get("steps")
+        if isinstance(steps, int | float) and not isinstance(steps, bool) and "sampler" in t:
+            facts.steps.append(float(steps))
+    for f in files:
+        if not f.active:
+            continue
+        facts.gguf |= f.format == "gguf"
+        facts.scaled_fp8 |= f.scaled_fp8
+        facts.distill_lora |= f.distill
+        if f.expert:
+            facts.experts.add(f.expert)
+        if f.family and f.role in ("diffusion", "lora"):
+            facts.families.add(f.family)
+        facts.models_read = True
+    if not facts.families:  # no diffusion file names its family: the VAE's family stands for it
+        facts.families.update(f.family for f in files if f.active and f.role == "vae" and f.family)
+    return facts
+
+
+def advise(workflow: Workflow, kb: Knowledge) -> dict[str, Any]:
+    """The advice for one workflow, as a JSON-ready report (see the module docstring)."""
+    seen: list[Seen] = []
     for node in workflow.nodes:
-        report, values = _node_report(node, kb, loaded_models)
-        reports.append(report)
-        seen.append(Seen(node, values))
-    models = []
-    for node, name in files:
-        model = loaded.get(name)
-        models.append({
-            "file": name, "node": node.id, "where": node.where, "type": node.type,
-            "model": {"id": model, "name": kb.models[model]} if model else None,
-            "tips": _dedupe(_tip_refs(kb.model_tips.get(model, []), kb, f"model:{model}")) if model else [],
-        })
-    checks = [c for r in reports for c in r["checks"]]
-    severities = Counter(c["severity"] for c in checks)
-    frontend = sum(1 for r in reports if r["frontend_only"])
+        known, _how = recognise(node, kb)
+        seen.append(Seen(node, known, read_values(node), identify_pack(node, known, kb)))
+    files: list[ModelFile] = []
+    for s in seen:
+        if s.node.unused_definition:
+            continue
+        for input_name, name, strength, enabled in _model_values(s.node, s.reading):
+            mf = recognise_file(name, s.node.exec_id, s.node.type, input_name, kb.models)
+            mf.strength = strength
+            mf.active = enabled and s.node.active and strength != 0
+            files.append(mf)
+    facts = _facts(seen, files)
+    ctx = Context(kb, facts, files, set(facts.families))
+    by_exec = {s.node.exec_id: s.node for s in seen}
+
+    raw_findings: list[dict[str, Any]] = []
+    cannot_tell: list[dict[str, Any]] = []
+    not_read: list[dict[str, Any]] = []
+    tips_by_node: dict[str, set[str]] = {}
+    for s in seen:
+        node = s.node
+        if node.unused_definition or is_frontend_only(node):
+            continue
+        if s.reading.expected and not s.reading.read:
+            not_read.append({"node": _node_ref(node), "reason": s.reading.note})
+        if s.known:
+            tips_by_node.setdefault(s.known, set()).update(kb.node_tips.get(s.known, []))
+        own_files = [f for f in files if f.node == node.exec_id]
+        steps = s.reading.values.get("steps")
+        feeding = _upstream_files(node, files, by_exec, workflow.links) if "sampler" in node.type.casefold() \
+            else None
+        local = cond.Local(
+            experts={f.expert for f in feeding if f.expert} if feeding else None,
+            steps=float(steps) if isinstance(steps, int | float) and not isinstance(steps, bool) else None,
+            scaled_fp8=any(f.scaled_fp8 for f in own_files) if own_files else None,
+            gguf=any(f.format == "gguf" for f in own_files) if own_files else None)
+        names = list(dict.fromkeys([*s.reading.values, *node.widget_names,
+                                    *[i["name"] for i in (node_spec(node.type) or {}).get("inputs") or []]]))
+        checks = [(n, s.reading.values.get(n), st, n in s.reading.values)
+                  for n, st in _settings_for(s.known, [n for n in names if n != CONTROL], kb)]
+        checks += [(k, v, st, True) for k, v, st in _option_settings(s.known, s.reading, kb)]
+        for name, value, setting, has in checks:
+            if not has:
+                reason = "set by a link from another node" if name in node.linked else (
+                    s.reading.note or "no value stored")
+                cannot_tell.append({"node": _node_ref(node), "input": name, "tip": setting["tip_id"],
+                                    "why": reason, "status": "not read"})
+                continue
+            found = check_setting(name, value, setting, node, local, ctx)
+            if found is None:
+                continue
+            found["node"] = _node_ref(node)
+            found["active"] = node.active
+            if not node.active and found.get("severity"):
+                found["severity"] = "info"
+                found["note"] = f"the node is {MODES.get(node.effective_mode, 'inactive')}"
+            if found.get("status") == "cannot tell":
+                cannot_tell.append(found)
+            else:
+                found["kind"] = "setting"
+                raw_findings.append(found)
+    readings = {s.node.exec_id: s.reading for s in seen}
+    packs = {s.node.exec_id: s.pack for s in seen}
+    frontend = {s.node.type for s in seen if is_frontend_only(s.node)}
+    wiring = lint(workflow, readings, packs, frontend)
+    for w in wiring:
+        if w["rule"] in ("unknown-node", "dangling-link") or "node" not in w:
+            continue
+        raw_findings.append({"kind": "wiring", "severity": w["severity"], "node": w["node"], "input": w.get("input"),
+                             "current": w.get("value"), "suggested": None, "reason": w["message"],
+                             "rule": w["rule"], "active": True, "tip": None})
+    findings = _collapse(raw_findings)
+    cannot = _collapse_cannot(cannot_tell)
+    expected = [s for s in seen if s.reading.expected and not s.node.unused_definition
+                and not is_frontend_only(s.node)]
+    counts = Counter(f["severity"] for f in findings)
+    generic = _generic_tips(tips_by_node, {f["tip"]["id"] for f in findings if f.get("tip")}, kb)
+    summary = {
+        "nodes": len([s for s in seen if not s.node.unused_definition]),
+        "nodes_inactive": sum(1 for s in seen if not s.node.active and not s.node.unused_definition),
+        "nodes_recognised": sum(1 for s in seen if s.known),
+        "nodes_with_values": len(expected),
+        "values_read": sum(1 for s in expected if s.reading.read),
+        "values_not_read": sum(1 for s in expected if not s.reading.read),
+        "findings": len(findings), "warnings": counts["warning"], "notices": counts["notice"],
+        "infos": counts["info"], "cannot_tell": len(cannot),
+        "models_loaded": len(files), "models_in_data": sum(1 for f in files if f.model),
+        "models_described": sum(1 for f in files if f.family or f.precision or f.purpose),
+        "wiring": sum(1 for w in wiring if w["severity"] in ("warning", "notice")),
+        "tips": len(generic),
+    }
     return {
-        "workflow": {"name": workflow.name, "format": workflow.format, "nodes": len(workflow.nodes),
+        "workflow": {"name": workflow.name, "format": workflow.format, "nodes": summary["nodes"],
                      "subgraphs": len(workflow.subgraphs), "subgraph_instances": workflow.subgraph_instances},
-        "summary": {
-            "nodes_seen": len(reports),
-            "nodes_recognised": sum(1 for r in reports if r["known"]),
-            "nodes_frontend_only": frontend,
-            "nodes_with_pack": sum(1 for r in reports if r["pack"] and r["pack"].get("id")),
-            "nodes_values_read": sum(1 for r in reports if r["mapping"]["source"] != "none"),
-            "settings_checked": len(checks),
-            "settings_not_checked": sum(len(r["unchecked"]) for r in reports),
-            "warnings": severities["warning"], "notices": severities["notice"],
-            "tips": len({t["id"] for r in reports for t in r["tips"]}),
-            "models_loaded": len(models), "models_recognised": sum(1 for m in models if m["model"]),
-        },
-        "nodes": sorted(reports, key=_node_order),
-        "models": models,
-        "implied": _infer(seen, kb),
-        "unknown_types": _unknown_types(reports),
-        "frontend_only": dict(Counter(r["type"] for r in reports if r["frontend_only"])),
+        "summary": summary,
+        "findings": findings,
+        "models": [f.as_dict() for f in files],
+        "facts": cond.describe(facts),
+        "wiring": wiring,
+        "cannot_tell": cannot,
+        "not_read": _collapse_not_read(not_read),
+        "tips": generic,
+        "nodes": [_node_entry(s) for s in seen if not s.node.unused_definition],
         "problems": workflow.problems,
     }
 
 
-def _node_order(report: dict[str, Any]) -> tuple[Any, ...]:
-    return (-SEVERITY_RANK[report["severity"]], -len(report["checks"]) - len(report["tips"]),
-            report["path"], _int_or_text(report["id"]))
+def _node_ref(node: WorkflowNode) -> dict[str, Any]:
+    return {"id": node.exec_id or node.id, "type": node.type, "title": node.title, "path": list(node.path),
+            "where": node.where, "mode": MODES.get(node.effective_mode, str(node.effective_mode))}
 
 
-def _int_or_text(text: str) -> tuple[int, Any]:
-    return (0, int(text)) if text.lstrip("-").isdigit() else (1, text)
+def _node_entry(s: Seen) -> dict[str, Any]:
+    return {**_node_ref(s.node), "known": s.known, "pack": (s.pack or {}).get("name"),
+            "frontend_only": is_frontend_only(s.node), "values": s.reading.values,
+            "read": {"source": s.reading.source, "note": s.reading.note}}
 
 
-def _node_report(node: WorkflowNode, kb: Knowledge, loaded_models: set[str]) -> tuple[dict[str, Any], dict]:
-    known, how = recognise(node, kb)
-    pack = identify_pack(node, known, kb)
-    values, source, note = map_values(node, known, kb)
-    linked = {name for name in node.linked if name in values or name in kb.node_params.get(known or "", {})}
-    for name in linked:
-        values.pop(name, None)
-    checks, unchecked = [], []
-    names = [*values, *(kb.nodes[known]["inputs"] if known else []), *node.widget_names]
-    for name, setting in _settings_for(known, dict.fromkeys(n for n in names if n != CONTROL), kb):
-        if setting.get("direction") and setting["value"] is None and not setting["values"] \
-                and setting["min"] is None and setting["max"] is None:
-            unchecked.append({"parameter": setting["parameter_id"], "input": name, "tip": setting["tip_id"],
-                              "reason": f"the advice is a direction ({setting['direction']}), not a value"})
-        elif name in values:
-            checks.append(check_setting(name, values[name], setting, loaded_models=loaded_models, active=node.active,
-                                        kb=kb))
+def _rank(f: dict[str, Any]) -> tuple[Any, ...]:
+    return (-SEVERITY_RANK[f["severity"]], not f.get("active", True), f["kind"] != "setting",
+            -f["count"], f["node"]["where"] if f.get("node") else "")
+
+
+def _collapse(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One finding per (tip or rule, node type, input, current value, suggestion), with the nodes it covers."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for f in items:
+        key = (f.get("setting") or f.get("rule"), f["node"]["type"] if f.get("node") else None, f.get("input"),
+               json.dumps(f.get("current")), f.get("suggested"), f["severity"],
+               f.get("reason") if f["kind"] == "wiring" else None)
+        if key in groups:
+            groups[key]["nodes"].append(f["node"])
+            groups[key]["count"] += 1
+            groups[key]["active"] = groups[key]["active"] or f.get("active", True)
         else:
-            reason = "set by a link from another node" if name in linked else (note or "no value stored")
-            unchecked.append({"parameter": setting["parameter_id"], "input": name, "tip": setting["tip_id"],
-                              "reason": reason})
-    checks.sort(key=lambda c: (-SEVERITY_RANK[c["severity"]], c["parameter"], c["tip"]))
-    tips = _tip_refs(kb.node_tips.get(known, []), kb, "node") if known else []
-    for name, param in kb.node_params.get(known or "", {}).items():
-        tips.extend(_tip_refs(kb.param_tips.get(param["id"], []), kb, f"parameter:{name}"))
-    report = {
-        "id": node.id, "where": node.where, "path": list(node.path), "type": node.type, "title": node.title,
-        "mode": MODES.get(node.mode, str(node.mode)),
-        "frontend_only": is_frontend_only(node),
-        "known": {"id": known, "name": kb.nodes[known]["name"], "matched_by": how} if known else None,
-        "pack": pack,
-        "values": values,
-        "mapping": {"source": source, "note": note},
-        "checks": checks, "unchecked": unchecked, "tips": _dedupe(tips),
-        "severity": max((c["severity"] for c in checks), key=SEVERITY_RANK.__getitem__, default="ok"),
-    }
-    return report, values
+            groups[key] = {**f, "nodes": [f["node"]], "count": 1}
+    out = sorted(groups.values(), key=_rank)
+    seen_tip: set[tuple[Any, ...]] = set()
+    ranked = []
+    for f in out:
+        if f["kind"] == "setting":
+            # the same advice on the same node once, however many settings of one tip say it
+            mark = (f["tip"]["id"], f["node"]["id"], f["input"])
+            if mark in seen_tip:
+                continue
+            seen_tip.add(mark)
+            f["reason"] = f["tip"]["title"]
+        f["rank"] = len(ranked) + 1
+        ranked.append(f)
+    return ranked
 
 
-def _unknown_types(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Node types not in the data, grouped by the pack they come from, with a count each."""
-    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for r in reports:
-        if r["known"] or r["frontend_only"]:
-            continue
-        pack = r["pack"]
-        key = (pack["name"], pack["source"]) if pack else ("unknown pack", "none")
-        counts[key][r["type"]] += 1
-    return [
-        {"pack": name, "source": source, "types": dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))}
-        for (name, source), c in sorted(counts.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
-    ]
+def _collapse_cannot(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for c in items:
+        key = (c["tip"] if isinstance(c["tip"], str) else c["tip"]["id"], c["node"]["type"], c["input"], c["why"])
+        if key in groups:
+            groups[key]["count"] += 1
+        else:
+            groups[key] = {**c, "count": 1}
+    return list(groups.values())
+
+
+def _collapse_not_read(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in items:
+        key = (item["node"]["type"], item["reason"] or "")
+        if key in groups:
+            groups[key]["count"] += 1
+        else:
+            groups[key] = {**item, "count": 1}
+    return list(groups.values())
+
+
+def _generic_tips(tips_by_node: dict[str, set[str]], used: set[str], kb: Knowledge) -> list[dict[str, Any]]:
+    out = []
+    for node_id in sorted(tips_by_node):
+        for tip_id in sorted(tips_by_node[node_id] - used):
+            tip = kb.tips.get(tip_id)
+            if tip and tip.get("status") != "superseded":
+                out.append({"id": tip_id, "title": tip["title"], "url": tip["url"], "node": kb.nodes[node_id]["name"]})
+    return out
 
 
 # -------------------------------------------------------------------------------------------- text
 
 
-def _fmt_value(value: Any) -> str:
+def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, str) and len(value) > 60:
+        return value[:57] + "…"
     return str(value)
 
 
-def _pack_label(pack: dict[str, Any] | None) -> str:
-    if not pack:
-        return "pack unknown"
-    label = pack["name"]
-    if pack["source"] in ("cnr_id", "aux_id"):
-        label += f" [{pack['source']} {pack['id']}]" if pack["id"] != pack["name"] else f" [{pack['source']}]"
-    elif pack["source"] == "frontend":
-        label += " [runs in the browser only]"
-    if pack.get("version"):
-        label += f" ver {pack['version']}"
-    return label
+def _who(f: dict[str, Any]) -> str:
+    node = f["node"]
+    label = node["title"] or node["type"]
+    if f["count"] > 1:
+        label = f"{f['count']} × {label}"
+        where = ", ".join(n["where"] for n in f["nodes"][:3]) + (", …" if f["count"] > 3 else "")
+        return f"{label} ({where})"
+    return f"{label} {node['where']}"
 
 
-def render_text(report: dict[str, Any]) -> str:
-    """The report as text for a terminal: grouped by node, strongest warnings first."""
+def _model_line(f: dict[str, Any]) -> str:
+    parts = [f.get("family"), f.get("version"), f.get("variant"), f.get("size"),
+             f.get("expert"), f.get("precision"), f.get("format")]
+    what = " ".join(p for p in parts if p)
+    if f.get("role") == "lora":
+        what = f"LoRA{' (' + f['purpose'] + ')' if f.get('purpose') == 'distill' else ''} " + what
+    elif f.get("role") in ("vae", "text-encoder", "clip-vision", "upscaler", "controlnet"):
+        what = f"{f['role']} {what}"
+    if f.get("model"):
+        what += f" = {f['model']['name']}"
+    return what.strip()
+
+
+def render_text(report: dict[str, Any], *, verbose: bool = False) -> str:
+    """The report for a terminal: what to change first, then (with verbose) everything else."""
     wf, s = report["workflow"], report["summary"]
-    lines = [
-        f"{wf['name']}: {wf['format']} workflow, {s['nodes_seen']} nodes"
-        + (f" ({wf['subgraphs']} subgraphs)" if wf["subgraphs"] else ""),
-        f"recognised {s['nodes_recognised']} of {s['nodes_seen']} nodes; {s['settings_checked']} settings checked: "
-        f"{s['warnings']} warning(s), {s['notices']} notice(s); {s['tips']} tips",
-    ]
-    detailed = [n for n in report["nodes"] if n["checks"] or n["tips"] or n["unchecked"]]
-    for n in detailed:
-        title = n["known"]["name"] if n["known"] else n["type"]
-        lines += ["", f"{title} ({n['type']}) {n['where']} — {_pack_label(n['pack'])}"
-                  + ("" if n["mode"] == "always" else f" [{n['mode']}]")]
-        for c in n["checks"]:
-            lines.append(f"  {c['severity'].upper():<8} {c['input']} = {_fmt_value(c['value'])}: {c['verdict']} "
-                         f"'{c['advice']} {c['advised']}' [{c['tip']}] {c['tip_title']}")
-            if c["condition"]:
-                lines.append(f"           when: {c['condition']}")
-            lines.extend(f"           note: {note}" for note in c["notes"])
-        for u in n["unchecked"]:
-            lines.append(f"  {'-':<8} {u['input']} not checked [{u['tip']}]: {u['reason']}")
-        shown = {c["tip"] for c in n["checks"]} | {u["tip"] for u in n["unchecked"]}
-        for t in n["tips"]:
-            if t["id"] not in shown:
-                lines.append(f"  tip      [{t['id']}] {t['title']}")
-    if report["models"]:
-        lines += ["", "Models loaded:"]
-        for m in report["models"]:
-            what = f"{m['model']['name']} [{m['model']['id']}]" if m["model"] else "not in the data"
-            lines.append(f"  {m['file']} ({m['type']} {m['where']}): {what}")
-            lines.extend(f"    tip  [{t['id']}] {t['title']}" for t in m["tips"])
-    if report["implied"]:
-        lines += ["", "What the workflow implies:"]
-        for imp in report["implied"]:
-            lines.append(f"  {imp['summary']}: {'; '.join(imp['evidence'][:3])}"
-                         + (f" (+{len(imp['evidence']) - 3} more)" if len(imp["evidence"]) > 3 else ""))
-            if imp["note"]:
-                lines.append(f"    {imp['note']}")
-            lines.extend(f"    tip  [{t['id']}] {t['title']}" for t in imp["tips"])
-    quiet = Counter(n["type"] for n in report["nodes"] if n["known"] and n not in detailed)
-    if quiet:
-        lines += ["", "Recognised, no advice yet: " + ", ".join(_counted(quiet))]
-    if report["unknown_types"]:
-        lines += ["", "Not in the data (by pack):"]
-        for group in report["unknown_types"]:
-            lines.append(f"  {group['pack']}: " + ", ".join(_counted(group["types"])))
-    if report["frontend_only"]:
-        lines += ["", "Browser-only nodes (nothing to advise): " + ", ".join(_counted(report["frontend_only"]))]
-    if report["problems"]:
-        lines += ["", "Problems with the file:"]
-        lines.extend(f"  {p}" for p in report["problems"])
+    head = f"{wf['name']}: {wf['format']} workflow, {s['nodes']} nodes"
+    if wf["subgraph_instances"]:
+        head += f" ({wf['subgraphs']} subgraphs, {wf['subgraph_instances']} instances)"
+    if s["nodes_inactive"]:
+        head += f", {s['nodes_inactive']} bypassed or muted"
+    lines = [head]
+    values = f"values read on {s['values_read']} of {s['nodes_with_values']} nodes that hold them"
+    if s["values_not_read"]:
+        values += f" ({s['values_not_read']} could not be read: what was not read was not checked)"
+    lines.append(values)
+    loaded = [m for m in report["models"] if m.get("active", True)]
+    if loaded:
+        kinds = Counter(_model_line(m) for m in loaded)
+        shown = "; ".join(f"{k}{' ×' + str(n) if n > 1 else ''}" for k, n in kinds.most_common(4) if k)
+        lines.append(f"models: {len(loaded)} file(s){': ' + shown if shown else ''}"
+                     + (f"; +{len(kinds) - 4} more" if len(kinds) > 4 else ""))
+    shown_findings = [f for f in report["findings"] if verbose or f["severity"] in ("warning", "notice")]
+    if shown_findings:
+        lines += ["", "What to change first:"]
+        for f in shown_findings:
+            change = ""
+            if f.get("input"):
+                change = f" {f['input']}"
+                if f.get("current") is not None:
+                    change += f" = {_fmt(f['current'])}"
+                if f.get("suggested"):
+                    change += f" → {f['suggested']}"
+            lines.append(f"{f['rank']:>3}. {f['severity'].upper():<7} {_who(f)}:{change}")
+            reason = f.get("reason") or ""
+            if f.get("condition") and f.get("condition_status") == cond.HOLDS:
+                reason += f" (applies: {f['condition']})"
+            if f.get("note"):
+                reason += f" [{f['note']}]"
+            tip = f.get("tip")
+            lines.append(f"     {reason}" + (f" [{tip['id']}]" if tip else ""))
+            if tip and tip.get("url") and verbose:
+                lines.append(f"     {tip['url']}")
+    else:
+        lines += ["", "Nothing to change that the data can judge from this workflow"
+                  + (" (some values could not be read)." if s["values_not_read"] else ".")]
+    needs = [w for w in report["wiring"] if w["rule"] == "unknown-node"]
+    if needs:
+        lines.append("needs: " + "; ".join(f"{w['pack']} ({sum(w['types'].values())})" for w in needs[:5])
+                     + (f"; +{len(needs) - 5} more packs" if len(needs) > 5 else ""))
+    broken = [w for w in report["wiring"] if w["rule"] == "dangling-link"]
+    if broken:
+        lines.append(f"broken links: {sum(w.get('count', 1) for w in broken)} (--verbose lists them)")
+    hidden = (s["infos"] if not verbose else 0, s["cannot_tell"], len(report["tips"]))
+    if not verbose and any(hidden):
+        lines.append(f"--verbose: {hidden[0]} minor findings, {hidden[1]} pieces of advice the graph cannot "
+                     f"confirm or rule out, {hidden[2]} tips about these nodes")
+    if verbose:
+        if report["cannot_tell"]:
+            lines += ["", "Cannot tell from the workflow (advice that may apply):"]
+            for c in report["cannot_tell"]:
+                tip = c["tip"] if isinstance(c["tip"], str) else c["tip"]["id"]
+                n = f" ×{c['count']}" if c["count"] > 1 else ""
+                lines.append(f"  {c['node']['title'] or c['node']['type']}{n} {c['input']}: {c['why']} [{tip}]")
+        if report["not_read"]:
+            lines += ["", "Values not read:"]
+            for item in report["not_read"]:
+                n = f" ×{item['count']}" if item["count"] > 1 else ""
+                lines.append(f"  {item['node']['type']}{n}: {item['reason']}")
+        if report["models"]:
+            lines += ["", "Models:"]
+            for m in report["models"]:
+                state = "" if m.get("active", True) else " [off]"
+                lines.append(f"  {m['file']} ({m['loader']} #{m['node']}){state}: {_model_line(m) or '?'}")
+        if report["tips"]:
+            lines += ["", "Tips about these nodes:"]
+            lines.extend(f"  [{t['id']}] {t['title']} ({t['node']})" for t in report["tips"])
+        if report["wiring"]:
+            lines += ["", "Wiring:"]
+            lines.extend(f"  {w['severity']}: {w['message']}" for w in report["wiring"])
+        if report["problems"]:
+            lines += ["", "Problems with the file:"]
+            lines.extend(f"  {p}" for p in report["problems"])
     return "\n".join(lines)
-
-
-def _counted(counts: dict[str, int] | Counter[str]) -> list[str]:
-    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [name if n == 1 else f"{name} ×{n}" for name, n in items]
 
 
 def advise_file(path: Path | str, db_path: Path | str, *, max_bytes: int | None = None) -> dict[str, Any]:

@@ -1,10 +1,15 @@
-"""Read ComfyUI workflows: the editor format (with subgraphs) and the API (prompt) format.
+"""Read ComfyUI workflows: the editor format (with nested subgraphs) and the API (prompt) format.
 
-The result is a flat list of :class:`WorkflowNode` objects, one per real node: subgraph instances are
-not nodes themselves, the nodes inside each subgraph definition are listed once, with the subgraph's name
-as their path. Damage that still leaves a readable workflow (a link to a missing node, a node without a
-type, a subgraph instance without a definition) becomes a message in ``Workflow.problems``; input that
-is not a workflow at all raises :class:`WorkflowError` with a one-line reason.
+The result is a flat list of :class:`WorkflowNode` objects, one per node that runs: a subgraph instance is
+expanded into the nodes of its definition, once per instance, so that each copy carries the instance's
+promoted widget values, its bypass or mute (mode 4 or 2, inherited at every level of nesting) and its
+path (``Sampler stage > KSampler``), and gets ComfyUI's execution id (``12:5`` for node 5 inside instance
+12). Definitions no instance uses are read once, marked unused. The links of every graph are kept with
+their types for the wiring checks (:mod:`hkgraph.advise.lint`).
+
+Damage that still leaves a readable workflow (a link to a missing node, a node without a type, a subgraph
+instance without a definition) becomes a message in ``Workflow.problems``; input that is not a workflow
+at all raises :class:`WorkflowError` with a one-line reason.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ MAX_BYTES = 32 * 1024 * 1024
 CONTROL_VALUES = frozenset({"fixed", "increment", "decrement", "randomize"})
 MODES = {0: "always", 1: "on-event", 2: "muted", 3: "never", 4: "bypassed"}
 SUBGRAPH_INPUT_NODE = -10
+SUBGRAPH_OUTPUT_NODE = -20
+MAX_DEPTH = 16  # nesting of subgraph instances (a definition that contains itself stops here)
 
 
 class WorkflowError(Exception):
@@ -26,29 +33,68 @@ class WorkflowError(Exception):
 
 
 @dataclass
-class WorkflowNode:
-    """One node of a workflow, as the file stores it."""
+class Slot:
+    """One input slot of an editor node: its name, type, link id and the widget it stands for."""
 
-    id: str
+    name: str
+    type: str | None
+    link: int | None
+    widget: str | None
+
+
+@dataclass
+class Link:
+    """One link of a graph: origin node and slot → target node and slot, with the type it carries."""
+
+    id: int
+    origin: Any
+    origin_slot: Any
+    target: Any
+    target_slot: Any
+    type: Any
+
+
+@dataclass
+class WorkflowNode:
+    """One node of a workflow, as the file stores it (one copy per subgraph instance)."""
+
+    id: str  # the id in its own graph
     type: str
     title: str | None = None
-    path: tuple[str, ...] = ()  # names of the subgraphs that hold it, outermost first
+    path: tuple[str, ...] = ()  # the subgraph instances that hold it, outermost first
     widgets: list[Any] | dict[str, Any] | None = None  # editor: widgets_values as stored
     inputs: dict[str, Any] = field(default_factory=dict)  # API: literal inputs by name
     widget_names: list[str] = field(default_factory=list)  # editor: widget inputs the node declares
     linked: set[str] = field(default_factory=set)  # inputs whose value comes from another node
     properties: dict[str, Any] = field(default_factory=dict)
-    mode: int = 0
+    mode: int = 0  # its own mode
+    inherited: int = 0  # the mode of the outermost bypassed or muted instance holding it, else 0
+    exec_id: str = ""  # ComfyUI's execution id: instance ids and its own, joined by ':'
+    graph: str = "root"  # the graph (root or subgraph definition id) whose links it uses
+    scope: str = ""  # exec id prefix of that graph's copy
+    slots: list[Slot] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    overrides: dict[str, Any] = field(default_factory=dict)  # widget values promoted to an instance
+    unused_definition: bool = False
+    api_links: dict[str, tuple[str, int]] = field(default_factory=dict)  # API: input → (node id, output)
 
     @property
     def where(self) -> str:
-        """``#12`` or ``#12 in subgraph 'name'``: how a person finds the node in the editor."""
+        """``#12`` or ``#12 in 'Outer > Inner'``: how a person finds the node in the editor."""
         inside = " > ".join(self.path)
-        return f"#{self.id}" + (f" in subgraph '{inside}'" if inside else "")
+        return f"#{self.id}" + (f" in '{inside}'" if inside else "")
+
+    @property
+    def effective_mode(self) -> int:
+        return self.inherited or self.mode
 
     @property
     def active(self) -> bool:
-        return self.mode not in (2, 4)
+        return self.effective_mode not in (2, 4)
+
+    @property
+    def label(self) -> str:
+        return self.title or self.type
 
 
 @dataclass
@@ -60,7 +106,10 @@ class Workflow:
     nodes: list[WorkflowNode] = field(default_factory=list)
     subgraphs: dict[str, str] = field(default_factory=dict)  # id → name
     subgraph_instances: int = 0
+    links: dict[str, dict[int, Link]] = field(default_factory=dict)  # graph → link id → link
     problems: list[str] = field(default_factory=list)
+    dangling: dict[str, list[str]] = field(default_factory=dict)  # graph label → broken link descriptions
+    instances: list[dict[str, Any]] = field(default_factory=list)  # subgraph instances, for the report
 
 
 def read_workflow(path: Path | str, *, max_bytes: int = MAX_BYTES) -> Workflow:
@@ -142,20 +191,22 @@ def _api(doc: dict[str, Any], name: str) -> Workflow:
             raw = None
         meta = node.get("_meta")
         title = meta.get("title") if isinstance(meta, dict) and isinstance(meta.get("title"), str) else None
-        wn = WorkflowNode(id=str(key), type=node["class_type"], title=title)
+        wn = WorkflowNode(id=str(key), type=node["class_type"], title=title, exec_id=str(key))
         for input_name, value in (raw or {}).items():
-            if _is_api_link(value):
+            if is_api_link(value):
                 wn.linked.add(input_name)
+                wn.api_links[input_name] = (str(value[0]), value[1])
                 if str(value[0]) not in doc:
-                    wf.problems.append(f"node '{key}' ({wn.type}): input '{input_name}' is linked to node "
-                                       f"'{value[0]}', which is not in the workflow")
+                    wf.dangling.setdefault("workflow", []).append(
+                        f"node '{key}' ({wn.type}): input '{input_name}' is linked to node '{value[0]}', which is "
+                        "not in the workflow")
             else:
                 wn.inputs[input_name] = value
         wf.nodes.append(wn)
     return wf
 
 
-def _is_api_link(value: Any) -> bool:
+def is_api_link(value: Any) -> bool:
     return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str | int)
             and not isinstance(value[0], bool) and isinstance(value[1], int) and not isinstance(value[1], bool))
 
@@ -163,115 +214,207 @@ def _is_api_link(value: Any) -> bool:
 # --------------------------------------------------------------------------------------- editor format
 
 
+@dataclass
+class _Ctx:
+    wf: Workflow
+    defs: dict[str, dict[str, Any]]
+    used: set[str] = field(default_factory=set)
+    checked: set[str] = field(default_factory=set)  # graphs whose links were checked
+
+
 def _editor(doc: dict[str, Any], name: str) -> Workflow:
     wf = Workflow(name=name, format="editor")
     definitions = doc.get("definitions")
-    subgraphs: list[dict[str, Any]] = []
+    defs: dict[str, dict[str, Any]] = {}
     if isinstance(definitions, dict):
         raw = definitions.get("subgraphs")
         if isinstance(raw, list):
             for i, sg in enumerate(raw):
                 if isinstance(sg, dict) and isinstance(sg.get("id"), str) and isinstance(sg.get("nodes"), list):
-                    subgraphs.append(sg)
+                    defs[sg["id"]] = sg
                 else:
                     wf.problems.append(f"subgraph definition {i} has no id or no node list; skipped")
         elif raw is not None:
             wf.problems.append("definitions.subgraphs is not a list; subgraphs ignored")
     elif definitions is not None:
         wf.problems.append("definitions is not an object; subgraphs ignored")
-    wf.subgraphs = {sg["id"]: str(sg.get("name") or sg["id"]) for sg in subgraphs}
-
-    used: set[str] = set()
-    _graph(wf, doc, (), used)
-    for sg in subgraphs:
-        _graph(wf, sg, (wf.subgraphs[sg["id"]],), used)
-    for sg_id, sg_name in wf.subgraphs.items():
-        if sg_id not in used:
-            wf.problems.append(f"subgraph '{sg_name}' is defined but no node uses it")
+    wf.subgraphs = {sg_id: str(sg.get("name") or sg_id) for sg_id, sg in defs.items()}
+    ctx = _Ctx(wf, defs)
+    _graph(ctx, doc, "root", (), "", 0, {}, 0)
+    for sg_id, sg in defs.items():
+        if sg_id not in ctx.used:
+            wf.problems.append(f"subgraph '{wf.subgraphs[sg_id]}' is defined but no node uses it")
+            before = len(wf.nodes)
+            _graph(ctx, sg, sg_id, (wf.subgraphs[sg_id],), f"{sg_id}:", 0, {}, 1)
+            for wn in wf.nodes[before:]:
+                wn.unused_definition = True
     return wf
 
 
-def _link_table(graph: dict[str, Any], where: str, wf: Workflow) -> dict[int, tuple[Any, Any]]:
-    """link id → (origin node id, target node id), from the array or the object form of links."""
-    links: dict[int, tuple[Any, Any]] = {}
+def _link_table(graph: dict[str, Any], key: str, where: str, wf: Workflow) -> dict[int, Link]:
+    if key in wf.links:
+        return wf.links[key]
+    links: dict[int, Link] = {}
     raw = graph.get("links")
-    if raw is None:
-        return links
-    if not isinstance(raw, list):
+    if raw is not None and not isinstance(raw, list):
         wf.problems.append(f"{where}: links is not a list; links ignored")
-        return links
-    for link in raw:
-        if isinstance(link, list) and len(link) >= 4 and isinstance(link[0], int):
-            links[link[0]] = (link[1], link[3])
+        raw = None
+    for link in raw or []:
+        if isinstance(link, list) and len(link) >= 5 and isinstance(link[0], int):
+            links[link[0]] = Link(link[0], link[1], link[2], link[3], link[4], link[5] if len(link) > 5 else None)
         elif isinstance(link, dict) and isinstance(link.get("id"), int):
-            links[link["id"]] = (link.get("origin_id"), link.get("target_id"))
+            links[link["id"]] = Link(link["id"], link.get("origin_id"), link.get("origin_slot"),
+                                     link.get("target_id"), link.get("target_slot"), link.get("type"))
         else:
             wf.problems.append(f"{where}: a link is neither [id, origin, slot, target, slot, type] nor an object; "
                                "ignored")
+    wf.links[key] = links
     return links
 
 
-def _graph(wf: Workflow, graph: dict[str, Any], path: tuple[str, ...], used: set[str]) -> None:
-    where = f"subgraph '{path[-1]}'" if path else "workflow"
-    links = _link_table(graph, where, wf)
-    node_ids: set[Any] = set()
-    for node in graph.get("nodes") or []:
-        if isinstance(node, dict) and "id" in node:
-            node_ids.add(node["id"])
-    if path:
-        node_ids.update({SUBGRAPH_INPUT_NODE, -20})  # the subgraph's own input and output nodes
-    for origin, target in links.values():
-        for end, label in ((origin, "from"), (target, "to")):
-            if end not in node_ids:
-                wf.problems.append(f"{where}: a link goes {label} node {end}, which does not exist")
-    for i, node in enumerate(graph.get("nodes") or []):
+def _graph(ctx: _Ctx, graph: dict[str, Any], key: str, path: tuple[str, ...], scope: str, inherited: int,
+           promoted: dict[str, dict[str, Any]], depth: int) -> None:
+    """Read one graph (the root or one copy of a subgraph) and expand the instances it holds."""
+    wf = ctx.wf
+    where = "workflow" if key == "root" else f"subgraph '{wf.subgraphs.get(key, key)}'"
+    links = _link_table(graph, key, where, wf)
+    first = key not in ctx.checked
+    ctx.checked.add(key)
+    raw_nodes = graph.get("nodes") or []
+    if first:
+        node_ids = {n["id"] for n in raw_nodes if isinstance(n, dict) and "id" in n}
+        if key != "root":
+            node_ids.update({SUBGRAPH_INPUT_NODE, SUBGRAPH_OUTPUT_NODE})
+        for link in links.values():
+            for end, label in ((link.origin, "from"), (link.target, "to")):
+                if end not in node_ids:
+                    wf.dangling.setdefault(where, []).append(f"link {link.id} goes {label} node {end}, which does "
+                                                             "not exist")
+    for i, node in enumerate(raw_nodes):
         if not isinstance(node, dict):
-            wf.problems.append(f"{where}: node entry {i} is not an object; skipped")
+            if first:
+                wf.problems.append(f"{where}: node entry {i} is not an object; skipped")
             continue
         node_type = node.get("type")
         node_id = node.get("id", f"?{i}")
         if not isinstance(node_type, str) or not node_type:
-            wf.problems.append(f"{where}: node {node_id} has no type; skipped")
+            if first:
+                wf.problems.append(f"{where}: node {node_id} has no type; skipped")
             continue
-        if node_type in wf.subgraphs:
-            used.add(node_type)
+        mode = node.get("mode") if isinstance(node.get("mode"), int) else 0
+        title = node.get("title") if isinstance(node.get("title"), str) else None
+        if node_type in ctx.defs:
+            ctx.used.add(node_type)
             wf.subgraph_instances += 1
+            label = title or wf.subgraphs[node_type]
+            inner_inherited = inherited or (mode if mode in (2, 4) else 0)
+            wf.instances.append({"id": f"{scope}{node_id}", "name": wf.subgraphs[node_type], "title": title,
+                                 "path": list(path), "mode": MODES.get(mode, str(mode))})
+            if depth >= MAX_DEPTH:
+                wf.problems.append(f"{where}: subgraph instance {node_id} is nested more than {MAX_DEPTH} deep; "
+                                   "not expanded")
+                continue
+            values = _promoted(ctx, node, ctx.defs[node_type], where)
+            _graph(ctx, ctx.defs[node_type], node_type, (*path, f"{label} #{node_id}"), f"{scope}{node_id}:",
+                   inner_inherited, values, depth + 1)
             continue
         if _looks_like_uuid(node_type):
-            wf.problems.append(f"{where}: node {node_id} uses subgraph {node_type}, which is not defined in the "
-                               "file; its nodes cannot be read")
+            if first:
+                wf.problems.append(f"{where}: node {node_id} uses subgraph {node_type}, which is not defined in "
+                                   "the file; its nodes cannot be read")
             continue
-        wn = WorkflowNode(id=str(node_id), type=node_type, path=path)
-        if isinstance(node.get("title"), str):
-            wn.title = node["title"]
+        wn = WorkflowNode(id=str(node_id), type=node_type, title=title, path=path, mode=mode, inherited=inherited,
+                          exec_id=f"{scope}{node_id}", graph=key, scope=scope)
         if isinstance(node.get("properties"), dict):
             wn.properties = node["properties"]
-        if isinstance(node.get("mode"), int):
-            wn.mode = node["mode"]
         values = node.get("widgets_values")
         if isinstance(values, list | dict):
             wn.widgets = values
-        elif values is not None:
+        elif values is not None and first:
             wf.problems.append(f"{where}: node {node_id} ({node_type}): widgets_values is neither a list nor an "
                                "object; ignored")
         for slot in node.get("inputs") or []:
             if not isinstance(slot, dict):
                 continue
             widget = slot.get("widget")
-            input_name = slot.get("name")
+            input_name = slot.get("name") if isinstance(slot.get("name"), str) else ""
             widget_name = widget.get("name") if isinstance(widget, dict) else None
-            if isinstance(widget_name, str):
+            widget_name = widget_name if isinstance(widget_name, str) else None
+            link = slot.get("link") if isinstance(slot.get("link"), int) else None
+            slot_type = slot.get("type") if isinstance(slot.get("type"), str) else None
+            wn.slots.append(Slot(input_name, slot_type, link, widget_name))
+            if widget_name:
                 wn.widget_names.append(widget_name)
-            link = slot.get("link")
             if link is not None:
-                if isinstance(widget_name, str):
-                    wn.linked.add(widget_name)
-                elif isinstance(input_name, str):
-                    wn.linked.add(input_name)
-                if link not in links:
-                    wf.problems.append(f"{where}: node {node_id} ({node_type}): input '{input_name}' refers to "
-                                       f"link {link}, which does not exist")
+                target = links.get(link)
+                if target is None:
+                    if first:
+                        wf.dangling.setdefault(where, []).append(
+                            f"node {node_id} ({node_type}): input '{input_name}' refers to link {link}, which "
+                            "does not exist")
+                    continue
+                if key != "root" and target.origin == SUBGRAPH_INPUT_NODE:
+                    # fed by the subgraph's own input: a promoted value stands in when the instance gave one
+                    if widget_name and widget_name in promoted.get(str(node_id), {}):
+                        continue
+                wn.linked.add(widget_name or input_name)
+        for out in node.get("outputs") or []:
+            if isinstance(out, dict):
+                wn.outputs.append({"name": out.get("name"), "type": out.get("type"),
+                                   "links": out.get("links") if isinstance(out.get("links"), list) else []})
+        wn.overrides = dict(promoted.get(str(node_id), {}))
         wf.nodes.append(wn)
+
+
+def _promoted(ctx: _Ctx, instance: dict[str, Any], definition: dict[str, Any], where: str) -> dict[str, dict]:
+    """inner node id → {widget name: value} for the values an instance holds for its subgraph's widgets.
+
+    An instance stores values for the subgraph inputs that feed widgets inside (``proxyWidgets`` entries
+    ``["-1", name]``, or, in older files, the widget-typed inputs of the definition in order); each is
+    passed to the inner widgets its input is linked to. Entries naming an inner node (``["12", "seed"]``)
+    only show that node's own value: nothing to pass.
+    """
+    values = instance.get("widgets_values")
+    if not isinstance(values, list) or not values:
+        return {}
+    props = instance.get("properties") if isinstance(instance.get("properties"), dict) else {}
+    sg_inputs = [i for i in definition.get("inputs") or [] if isinstance(i, dict)]
+    proxies = props.get("proxyWidgets")
+    names: list[str]
+    if isinstance(proxies, list) and proxies:
+        names = [str(p[1]) for p in proxies if isinstance(p, list) and len(p) == 2 and str(p[0]) == "-1"]
+    else:
+        names = [str(i.get("name")) for i in sg_inputs if i.get("type") in ("INT", "FLOAT", "STRING", "BOOLEAN",
+                                                                              "COMBO")]
+    if len(names) != len(values):
+        ctx.wf.problems.append(f"{where}: subgraph instance {instance.get('id')} holds {len(values)} promoted "
+                               f"values for {len(names)} promoted widgets; not read")
+        return {}
+    links = {link["id"] if isinstance(link, dict) else link[0]: link
+             for link in definition.get("links") or [] if isinstance(link, dict | list) and link}
+    inner = {str(n.get("id")): n for n in definition.get("nodes") or [] if isinstance(n, dict)}
+    out: dict[str, dict[str, Any]] = {}
+    by_name = {str(i.get("name")): i for i in sg_inputs}
+    for name, value in zip(names, values, strict=True):
+        sg_input = by_name.get(name)
+        if sg_input is None:
+            continue
+        for link_id in sg_input.get("linkIds") or []:
+            link = links.get(link_id)
+            if link is None:
+                continue
+            target, slot = (link.get("target_id"), link.get("target_slot")) if isinstance(link, dict) else (
+                link[3], link[4]) if len(link) >= 5 else (None, None)
+            node = inner.get(str(target))
+            if node is None or not isinstance(slot, int):
+                continue
+            slots = node.get("inputs") or []
+            if 0 <= slot < len(slots) and isinstance(slots[slot], dict):
+                widget = slots[slot].get("widget")
+                widget_name = widget.get("name") if isinstance(widget, dict) else None
+                if isinstance(widget_name, str):
+                    out.setdefault(str(target), {})[widget_name] = value
+    return out
 
 
 def _looks_like_uuid(text: str) -> bool:

@@ -1,7 +1,7 @@
 """The advisor's Datasette page, ``/-/advise``: upload or paste a ComfyUI workflow, read the advice.
 
 GET shows the form (the browser reads a chosen file into the text field, so the form posts as
-urlencoded); POST (that form, a multipart upload with a ``file`` or ``text`` field, or a raw JSON
+urlencoded); ``?sample=1`` fills it with a small sample workflow to try; POST (that form, a multipart upload with a ``file`` or ``text`` field, or a raw JSON
 body) shows the same report as
 ``hkgraph advise``, as HTML, or as JSON with ``?_format=json`` or a JSON request body. The advice comes
 from the served hkgraph database. To register the page, the hkgraph plugin adds :data:`ROUTES`::
@@ -29,6 +29,7 @@ from ..advise.workflow import MAX_BYTES, WorkflowError, parse_workflow
 
 PATH = "/-/advise"
 TEMPLATE = "advise.html"
+SAMPLE = "sample_workflow.json"  # a small workflow written for trying the page (GET ?sample=1)
 
 
 class BadRequestError(Exception):
@@ -106,12 +107,16 @@ async def advise_page(datasette: Any, request: Any) -> Response:
         error, status = str(exc), 500
     if _wants_json(request) and request.method == "POST":
         return Response.json(report if error is None else {"ok": False, "error": error}, status=status)
+    sample = None
+    if request.method == "GET" and request.args.get("sample"):
+        sample = resources.files("hkgraph.advise").joinpath(SAMPLE).read_text(encoding="utf-8")
     source = resources.files("hkgraph.web.plugin").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
     template = datasette.jinja_env.from_string(source)
     tips_url = datasette.urls.table(db_name, "tips") if db_name else None
     html = await datasette.render_template(
         template,
         {"report": report, "error": error, "tips_url": tips_url, "path": PATH, "max_mb": MAX_BYTES // 2**20,
+         "sample": sample, "sample_name": SAMPLE,
          "report_json": json.dumps(report, indent=2, ensure_ascii=False) if report else None},
         request=request,
     )
