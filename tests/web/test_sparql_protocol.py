@@ -108,11 +108,14 @@ def test_time_limit_stops_a_streaming_query(store: ox.Store) -> None:
     assert time.monotonic() - started < 5
 
 
-def test_syntax_error_is_a_readable_400(store: ox.Store) -> None:
+def test_syntax_error_is_a_readable_400(store: ox.Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as in the endpoint's workers, which cannot reach the network: the engine words the error
+    monkeypatch.setattr("hkgraph.query.sandbox._CONFINED", True)
     with pytest.raises(sp.ProtocolError) as info:
         sp.run_query(store, "SELECT * WHERE { ?s ?p ", sp.Limits())
     assert info.value.status == 400
-    assert str(info.value).startswith("SPARQL syntax error at line 1")
+    assert str(info.value).startswith("SPARQL syntax error at line 1, column 24: the query ends too early")
+    assert info.value.details == {"line": 1, "column": 24}
 
 
 # ----------------------------------------------------------------------------------- negotiation

@@ -38,11 +38,18 @@ _UPDATE_NAMES = {
 
 
 class PolicyError(QueryError):
-    """A query this endpoint does not run: ``status`` 400 when it cannot be read, 403 when refused."""
+    """A query this endpoint does not run: ``status`` 400 when it cannot be read, 403 when refused.
 
-    def __init__(self, message: str, status: int = 403) -> None:
+    ``syntax`` is true when the query is not valid SPARQL 1.1 as the parser reads it (``line`` and
+    ``column`` say where, when the parser knows)."""
+
+    def __init__(self, message: str, status: int = 403, *, syntax: bool = False, line: int | None = None,
+                 column: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.syntax = syntax
+        self.line = line
+        self.column = column
 
 
 def _in_deep_thread(fn: Any, *args: Any) -> Any:
@@ -131,7 +138,7 @@ def _parse(query: str) -> tuple[Any, Any]:
             raise PolicyError(
                 f"SPARQL syntax error at line {query_error.lineno}, column {query_error.col}: "
                 f"{query_error.msg[0].lower() + query_error.msg[1:]} (a query the policy check cannot read is not run)",
-                status=400,
+                status=400, syntax=True, line=query_error.lineno, column=query_error.col,
             ) from None
         operations = [_UPDATE_NAMES.get(name, name.upper()) for name, _ in _names(update)
                       if name in _UPDATE_NAMES]
@@ -167,7 +174,7 @@ def check_query(query: str, graphs: Iterable[str] = ()) -> None:
         raise PolicyError("the query nests too deeply to be checked; it is not run", status=400) from None
     except Exception as exc:  # rdflib raises many kinds for queries it parses but cannot translate
         raise PolicyError(f"the query cannot be read as SPARQL 1.1 ({type(exc).__name__}: {exc}); "
-                          "queries this endpoint cannot read are not run", status=400) from None
+                          "queries this endpoint cannot read are not run", status=400, syntax=True) from None
     for source in (tree, algebra.algebra):
         for name, _node in _names(source):
             if name == "ServiceGraphPattern":

@@ -63,6 +63,20 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+_HASHES: dict[tuple[str, int, int, int], str] = {}
+
+
+def cached_sha256(path: Path) -> str:
+    """:func:`sha256_file`, remembered per file version (path, size, modification time, inode)."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in _HASHES:
+        if len(_HASHES) > 256:
+            _HASHES.clear()
+        _HASHES[key] = sha256_file(path)
+    return _HASHES[key]
+
+
 def walk(folder: Path) -> list[str]:
     """Every file under ``folder`` as a POSIX path relative to it, sorted."""
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())

@@ -133,10 +133,20 @@ def limit_memory(max_bytes: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
 
 
+_CONFINED = False
+
+
 def confine(memory_bytes: int | None) -> dict[str, str | None]:
+    global _CONFINED
     layers = drop_network()
     limit_memory(memory_bytes)
+    _CONFINED = any(reason is None for reason in layers.values())
     return layers
+
+
+def confined() -> bool:
+    """True in a worker that at least one layer keeps off the network."""
+    return _CONFINED
 
 
 def network_layers() -> dict[str, str | None]:
@@ -178,9 +188,10 @@ def _worker_main(conn: Connection, setup: str, arg: Any, memory_bytes: int | Non
             value = _resolve(job)(state, *args)
             conn.send(("ok", value))
         except MemoryError:
-            conn.send(("error", ("MemoryError", "the job needed more memory than the worker's limit", None)))
+            conn.send(("error", ("MemoryError", "the job needed more memory than the worker's limit", None, None)))
         except Exception as exc:
-            conn.send(("error", (type(exc).__name__, str(exc), getattr(exc, "status", None))))
+            conn.send(("error", (type(exc).__name__, str(exc), getattr(exc, "status", None),
+                                 getattr(exc, "details", None))))
 
 
 class _Process:
@@ -282,10 +293,11 @@ class Worker:
 class JobError(Exception):
     """The job raised: ``kind`` is the exception's class name, ``status`` its ``status`` attribute if any."""
 
-    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
+    def __init__(self, kind: str, message: str, status: int | None = None, details: Any = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
+        self.details = details
 
 
 def wait_until(deadline: float) -> float:
@@ -304,4 +316,7 @@ def _child(fd: int) -> None:
 
 
 if __name__ == "__main__":
-    _child(int(sys.argv[1]))
+    # run the imported module's copy, so that its state (``confined()``) is the one the jobs see
+    from hkgraph.query.sandbox import _child as child
+
+    child(int(sys.argv[1]))

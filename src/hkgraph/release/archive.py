@@ -38,6 +38,7 @@ from ..query.releases import (  # noqa: F401 - the release API, opened in one pl
     CHECKSUM_LINE,
     ReleaseError,
     Verification,
+    cached_sha256,
     default_cache_dir,
     extract_release,
     is_archive,
@@ -389,12 +390,12 @@ def release_files(folder: Path | str, base_url: str = "") -> list[dict[str, Any]
     for suffix in ("zip", "tar.gz"):
         archive = folder.parent / f"{name}.{suffix}"
         if archive.is_file():
-            out.append(_download(archive.name, DOWNLOADS[suffix], archive, sha256_file(archive), base_url))
+            out.append(_download(archive.name, DOWNLOADS[suffix], archive, cached_sha256(archive), base_url))
     for rel, text in DOWNLOADS.items():
         path = folder / rel
         if rel in ("zip", "tar.gz") or not path.is_file():
             continue
-        digest = listed.get(rel) or sha256_file(path)
+        digest = listed.get(rel) or cached_sha256(path)
         out.append(_download(f"{name}/{rel}", text, path, digest, base_url))
     return out
 

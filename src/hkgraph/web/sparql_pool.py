@@ -190,7 +190,8 @@ class WorkerPool:
             if exc.kind == "MemoryError":
                 raise sp.ProtocolError(f"the query needed more memory than the limit of "
                                        f"{self.limits.max_memory_mb} MB", status=503) from None
-            raise _ERRORS.get(exc.kind, sp.ProtocolError)(str(exc), status=exc.status or 500) from None
+            raise _ERRORS.get(exc.kind, sp.ProtocolError)(str(exc), status=exc.status or 500,
+                                                          details=exc.details) from None
         lane.idle.put(worker)
         return result, time.monotonic() - start
 

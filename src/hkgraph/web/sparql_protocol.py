@@ -24,7 +24,8 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from ..compile.rdf import PREFIXES
-from ..query import policy
+from ..query import policy, sandbox
+from .sparql_errors import explain
 
 XSD_STRING = PREFIXES["xsd"] + "string"
 
@@ -87,10 +88,11 @@ class ProtocolError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         if status is not None:
             self.status = status
+        self.details = details or {}  # e.g. the line and column of a syntax error, for the JSON answer
 
 
 class RefusedError(ProtocolError):
@@ -140,7 +142,30 @@ def check_query(query: str, graphs: Iterable[str] = ()) -> None:
     except policy.PolicyError as exc:
         if exc.status == 403:
             raise RefusedError(str(exc)) from None
+        if exc.syntax:
+            # In words a person reads (:mod:`.sparql_errors`): the engine's own account where the engine
+            # cannot reach out (a confined worker), else the parser's position with the line shown.
+            engine = _engine_syntax_error(query) if sandbox.confined() else None
+            if engine is None and exc.line is not None:
+                engine = f"error at {exc.line}:{exc.column}: {str(exc).split(': ', 1)[-1]}"
+            if engine is not None:
+                problem = explain(query, engine, PREFIXES)
+                raise ProtocolError(problem.text(), details={"line": problem.line, "column": problem.column}) from None
         raise ProtocolError(str(exc), status=exc.status) from None
+
+
+def _engine_syntax_error(query: str) -> str | None:
+    """pyoxigraph's syntax error for a query the policy parser refused, or None when pyoxigraph reads it
+    (the policy's refusal stands). Only called in a confined worker: the empty store is never iterated,
+    and nothing there can reach the network."""
+    try:
+        result = ox.Store().query(query, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        return str(exc)
+    except (OSError, ValueError, RuntimeError):
+        return None
+    del result
+    return None
 
 
 def check_dataset_params(default_graphs: Sequence[str], named_graphs: Sequence[str], graphs: Iterable[str]) -> None:
@@ -170,7 +195,8 @@ def run_query(store: ox.Store, query: str, limits: Limits, *, deadline: float | 
     try:
         result = store.query(query, prefixes=PREFIXES)
     except SyntaxError as exc:
-        raise ProtocolError(f"SPARQL syntax error: {exc}") from None
+        problem = explain(query, str(exc), PREFIXES)
+        raise ProtocolError(problem.text(), details={"line": problem.line, "column": problem.column}) from None
     try:
         outcome = _collect(result, limits, deadline)
     except OSError as exc:
@@ -381,6 +407,9 @@ def serialize_results(outcome: Outcome, name: str) -> bytes:
                 for row in outcome.rows
             ]
             doc = {"head": {"vars": outcome.variables}, "results": {"bindings": bindings}}
+            if outcome.truncated:  # said in the body too, for clients that never look at headers
+                doc["truncated"] = True
+                doc["rows"] = len(outcome.rows)
         return json.dumps(doc, ensure_ascii=False).encode()
     if name == "xml":
         parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
