@@ -94,6 +94,7 @@ def generate(out: Path, tips: int, seed: int = 0) -> Path:
             "url": f"https://github.com/owner{i}/ComfyUI-Pack{i}", "repo_type": "node-pack",
             "maintainer": people[i % len(people)],
         })
+    names: dict[str, str] = {rid: f"ComfyUI-Pack{i}" for i, rid in enumerate(repos)}  # what an excerpt calls it
     nodes = [f"node-{i:05d}" for i in range(counts["nodes"])]
     # per node: (combo parameter, allowed values), int parameter, float parameter
     parameters: dict[str, list[tuple[str, list[str]]]] = {}
@@ -103,6 +104,7 @@ def generate(out: Path, tips: int, seed: int = 0) -> Path:
         combo = [v for v in COMBO_VALUES if rng.random() < 0.7] or ["auto"]
         params = [(f"{nid}-precision", combo), (f"{nid}-steps", []), (f"{nid}-strength", [])]
         parameters[nid] = params
+        names[nid] = name
         _write(folders["nodes"] / f"{nid}.yaml", {
             "id": nid, "name": name, "aliases": [name.replace(" ", ""), name.lower()],
             "description": _sentence(rng, 12), "class_name": name.replace(" ", "") + "Node",
@@ -126,6 +128,7 @@ def generate(out: Path, tips: int, seed: int = 0) -> Path:
     models = [f"model-{i:05d}" for i in range(counts["models"])]
     for i, mid in enumerate(models):
         role = ROLES[i % len(ROLES)]
+        names[mid] = f"Wan {2 + i % 2}.{i % 3} {role} {i}"
         _write(folders["models"] / f"{mid}.yaml", {
             "id": mid, "name": f"Wan {2 + i % 2}.{i % 3} {role} {i}", "aliases": [f"wan-{i}-{role}"],
             "description": _sentence(rng, 10), "level": "variant", "parent": "family", "role": role,
@@ -142,6 +145,7 @@ def generate(out: Path, tips: int, seed: int = 0) -> Path:
     hardware = [f"gpu-{i:03d}" for i in range(counts["hardware"])]
     for i, hid in enumerate(hardware):
         vendor, arch = VENDORS[i % len(VENDORS)]
+        names[hid] = f"{vendor} GPU {i}"
         _write(folders["hardware"] / f"{hid}.yaml", {
             "id": hid, "name": f"{vendor} GPU {i}", "aliases": [f"gpu{i}"], "vendor": vendor,
             "architecture": arch, "vram_gb": float(8 + 4 * (i % 8)),
@@ -150,6 +154,7 @@ def generate(out: Path, tips: int, seed: int = 0) -> Path:
     for i, cid in enumerate(concepts):
         record: dict = {"id": cid, "name": f"Concept {_title(rng, 2)} {i}", "aliases": [f"c{i}"],
                         "description": _sentence(rng, 10)}
+        names[cid] = record["name"]
         if i:
             record["broader"] = [concepts[rng.randrange(i)]]
         _write(folders["concepts"] / f"{cid}.yaml", record)
@@ -164,7 +169,14 @@ def generate(out: Path, tips: int, seed: int = 0) -> Path:
         value = rng.choice(allowed)
         person = rng.choice(people)
         quote = _sentence(rng, 9)
-        excerpt = "\n".join([_sentence(rng, 12), f"> {quote}", f"`{value}` {_sentence(rng, 8)}"])
+        repo = [repos[nodes.index(tip_nodes[0]) % len(repos)]] if rng.random() < 0.5 else []
+        model = [rng.choice(models)] if rng.random() < 0.6 else []
+        gpu = [rng.choice(hardware)] if rng.random() < 0.3 else []
+        concept = [rng.choice(concepts)]
+        # a record lists what its excerpt names (as the real records do): the excerpt names every link
+        named = ", ".join(names[x] for x in [*tip_nodes, *repo, *model, *gpu, *concept])
+        excerpt = "\n".join([_sentence(rng, 12), f"> {quote}", f"`{value}` precision {_sentence(rng, 8)}",
+                              f"With {named}."])
         record = {
             "id": tid, "title": _title(rng, 8).capitalize(), "summary": _sentence(rng, 14) + " " + _sentence(rng, 10),
             "kind": rng.choice(KINDS),
@@ -172,10 +184,7 @@ def generate(out: Path, tips: int, seed: int = 0) -> Path:
                        "date": dt.date(2025, 1 + i % 12, 1 + i % 28), "excerpt": excerpt},
             "quotes": [{"text": quote, "person": person}],
             "nodes": tip_nodes, "parameters": [pid], "values": [f"{pid}={value}"],
-            "repos": [repos[nodes.index(tip_nodes[0]) % len(repos)]] if rng.random() < 0.5 else [],
-            "models": [rng.choice(models)] if rng.random() < 0.6 else [],
-            "hardware": [rng.choice(hardware)] if rng.random() < 0.3 else [],
-            "people": [person], "concepts": [rng.choice(concepts)],
+            "repos": repo, "models": model, "hardware": gpu, "people": [person], "concepts": concept,
             "settings": [{"parameter": pid, "value": value, "advice": rng.choice(ADVICE),
                           "condition": _title(rng, 5)}] if rng.random() < 0.5 else [],
             "relations": [{"type": "see-also", "tip": ids[rng.randrange(i)]}] if i and rng.random() < 0.2 else [],

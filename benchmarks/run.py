@@ -215,11 +215,11 @@ def dataset(work: Path, tips: int) -> Path:
 
     root = work / f"data-{tips}"
     marker = root / ".generated"
-    if not marker.exists() or marker.read_text() != f"{tips} seed=0":
+    if not marker.exists() or marker.read_text() != f"{tips} seed=0 v2":
         shutil.rmtree(root, ignore_errors=True)
         t = time.perf_counter()
         generate(root, tips, seed=0)
-        marker.write_text(f"{tips} seed=0")
+        marker.write_text(f"{tips} seed=0 v2")
         print(f"  generated {tips} tips in {time.perf_counter() - t:.1f} s", flush=True)
     shutil.copytree(ROOT / "schema", root / "schema", dirs_exist_ok=True)
     return root

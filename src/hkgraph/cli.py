@@ -36,21 +36,28 @@ def _endpoint_option(fn):  # type: ignore[no-untyped-def]
 
 @contextlib.contextmanager
 def _knowledge_graph(root: Path, endpoint: str | None):  # type: ignore[no-untyped-def]
-    """A KnowledgeGraph on the endpoint, or on --root (built first when stale); errors as messages."""
-    from .compile.build import BuildError, ShaclError
-    from .query.engine import QueryError
+    """A KnowledgeGraph on the endpoint, or on --root (built first when stale); errors as messages.
+
+    Only what answering needs is imported: the build, the models and the HTTP client load when used."""
+    from .query.errors import QueryError
     from .query.kg import KnowledgeGraph
-    from .records.problems import DataError
 
     try:
         kg = KnowledgeGraph.open(endpoint) if endpoint else KnowledgeGraph.open(root=root)
-    except (QueryError, ShaclError, BuildError) as exc:
+    except QueryError as exc:
         raise click.ClickException(str(exc))
-    except DataError as exc:
-        for p in exc.problems:
-            if p.severity == "error":
-                click.echo(str(p), err=True)
-        raise click.ClickException("the data does not validate; fix it or use --endpoint")
+    except Exception as exc:
+        from .compile.build import BuildError, ShaclError
+        from .records.problems import DataError
+
+        if isinstance(exc, BuildError | ShaclError):
+            raise click.ClickException(str(exc))
+        if isinstance(exc, DataError):
+            for p in exc.problems:
+                if p.severity == "error":
+                    click.echo(str(p), err=True)
+            raise click.ClickException("the data does not validate; fix it or use --endpoint")
+        raise
     try:
         yield kg
     except QueryError as exc:
@@ -112,6 +119,15 @@ def fmt(root: Path, check: bool) -> None:
 @click.option("--full", is_flag=True, help="Ignore the build cache (.cache/hkgraph-<out>/) and build everything anew.")
 def build(root: Path, out: Path, shacl: bool, full: bool) -> None:
     """Validate data/ and write hkgraph.db, .ttl, .nt and .jsonld into --out (atomically)."""
+    from .compile.fresh import resolve, up_to_date
+
+    if not full:  # answered from file metadata, before the compiler is imported
+        where, out_dir = resolve(root, out)
+        info = up_to_date(where, out_dir, shacl=shacl)
+        if info is not None:
+            click.echo(f"{out_dir} is up to date: {info.get('tips', '?')} tips, {info.get('triples', '?')} triples "
+                       "(nothing changed since the last build; --full builds anew)")
+            return
     from .compile.build import BuildError, ShaclError
     from .compile.build import build as run_build
     from .records.problems import DataError
@@ -175,8 +191,8 @@ def query() -> None:
 @_format_option
 def query_sql(sql: str, root: Path, fmt: str) -> None:
     """Run a read-only SQL query on dist/hkgraph.db."""
-    from .compile.build import ensure_built
-    from .query.engine import QueryError, run_sql
+    from .compile.fresh import ensure_built
+    from .query.sql import QueryError, run_sql
 
     dist = ensure_built(root)
     try:
@@ -228,16 +244,15 @@ def query_sparql(sparql: str, root: Path, fmt: str, endpoint: str | None) -> Non
 def tips(root: Path, fmt: str, endpoint: str | None, limit: int | None, about: bool, include_superseded: bool,
          **filters: str | None) -> None:
     """List the tips that match every filter given (names resolve as everywhere: aliases, class names…)."""
-    from .query.kg import tip_row
-
     with _knowledge_graph(root, endpoint) as kg:
-        found = kg.tips(limit=limit, about=about, include_superseded=include_superseded, **filters)  # type: ignore[arg-type]
-    if fmt == "json":
-        click.echo(render([t.model_dump(mode="json") for t in found], fmt))
-    elif fmt == "table":
-        click.echo(render([{k: tip_row(t)[k] for k in ("id", "kind", "title", "goals")} for t in found], fmt))
-    else:
-        click.echo(render([tip_row(t) for t in found], fmt))
+        if fmt == "json":  # the records themselves
+            found = kg.tips(limit=limit, about=about, include_superseded=include_superseded, **filters)  # type: ignore[arg-type]
+            click.echo(render([t.model_dump(mode="json") for t in found], fmt))
+            return
+        rows = kg.tip_rows(limit=limit, about=about, include_superseded=include_superseded, **filters)
+    if fmt == "table":
+        rows = [{k: row[k] for k in ("id", "kind", "title", "goals")} for row in rows]
+    click.echo(render(rows, fmt))
 
 
 @cli.command()
@@ -248,14 +263,13 @@ def tips(root: Path, fmt: str, endpoint: str | None, limit: int | None, about: b
 @_endpoint_option
 def entity(name: str, kind: str | None, root: Path, fmt: str, endpoint: str | None) -> None:
     """Show the entity NAME names (id, display name, alias, class name, owner/name, file name or path)."""
-    from .query.kg import entity_rows
-
     with _knowledge_graph(root, endpoint) as kg:
-        found = kg.entity(name, kind)
-    if fmt == "json":
-        click.echo(render([{"kind": found.kind_name, **found.model_dump(mode="json")}], fmt))
-    else:
-        click.echo(render(entity_rows(found), fmt))
+        if fmt == "json":  # the record itself
+            found = kg.entity(name, kind)
+            click.echo(render([{"kind": found.kind_name, **found.model_dump(mode="json")}], fmt))
+            return
+        rows = kg.entity_rows(name, kind)
+    click.echo(render(rows, fmt))
 
 
 @cli.command()
@@ -269,14 +283,12 @@ def entity(name: str, kind: str | None, root: Path, fmt: str, endpoint: str | No
 @click.option("--advice", help="prefer, avoid, default, use-when or required.")
 def settings(root: Path, fmt: str, endpoint: str | None, **filters: str | None) -> None:
     """Structured advice: what a parameter should (or should not) be set to, and when."""
-    from .query.kg import setting_row
-
     with _knowledge_graph(root, endpoint) as kg:
-        found = kg.settings(**filters)  # type: ignore[arg-type]
-    if fmt == "json":
-        click.echo(render([s.as_dict() for s in found], fmt))
-    else:
-        click.echo(render([setting_row(s) for s in found], fmt))
+        if fmt == "json":
+            click.echo(render([s.as_dict() for s in kg.settings(**filters)], fmt))  # type: ignore[arg-type]
+            return
+        rows = kg.setting_rows(**filters)
+    click.echo(render(rows, fmt))
 
 
 @cli.command()
@@ -284,7 +296,7 @@ def settings(root: Path, fmt: str, endpoint: str | None, **filters: str | None) 
 @_format_option
 def stats(root: Path, fmt: str) -> None:
     """Counts of records, entities by kind, links and triples."""
-    from .compile.build import ensure_built
+    from .compile.fresh import ensure_built
     from .query.engine import dataset_stats
 
     rows = dataset_stats(ensure_built(root))
@@ -346,7 +358,7 @@ def serve(root: Path, host: str, port: int, release_path: Path | None) -> None:
     """Build if stale, then serve dist/hkgraph.db with Datasette (immutable mode, metadata.yml)."""
     import os
 
-    from .compile.build import ensure_built
+    from .compile.fresh import ensure_built
 
     root = root.resolve()
     metadata = root / "metadata.yml"
@@ -401,7 +413,7 @@ def advise(workflow: Path, fmt: str, db: Path | None, max_bytes: int, verbose: b
 
     try:
         if db is None:
-            from .compile.build import ensure_built
+            from .compile.fresh import ensure_built
 
             db = ensure_built(root) / "hkgraph.db"
         data = read_bytes(workflow, max_bytes=max_bytes)

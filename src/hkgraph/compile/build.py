@@ -14,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import gc
-import hashlib
 import itertools
 import json
 import multiprocessing
@@ -35,7 +34,8 @@ import pyoxigraph as ox
 from .. import __version__
 from ..records.checks import check_dataset
 from ..records.derive import Vocabulary
-from ..records.load import ENTITIES_DIR, ENTRIES_DIR, Dataset, load_dataset
+from ..records.load import Dataset, load_dataset
+from ..records.paths import SCHEMA_DIR
 from ..records.problems import DataError, Problem
 from .cache import (
     BuildState,
@@ -47,65 +47,60 @@ from .cache import (
     output_stats,
     save_state,
 )
+from .fresh import (
+    BUILD_INFO,
+    ensure_built,
+    forget_build,
+    input_fingerprint,
+    is_stale,
+    record_build,
+    resolve,
+    up_to_date,
+)
 from .incremental import Layout, LayoutError, write_changed, write_full
 from .rdf import use_vocabulary
 from .shacl import ShaclError, sample_lines
 from .shacl import check as shacl_check
 from .shacl import sampled as shacl_sampled
 from .shacl import stride as shacl_stride
-from .sqlite import COVERAGE_FILE, to_sqlite
+from .sqlite import to_sqlite
 from .sqlpatch import PatchError, patch_sqlite
 
 __all__ = ["BUILD_INFO", "BuildError", "BuildResult", "ShaclError", "build", "check_shacl", "ensure_built", "is_stale",
            "recover"]
 
-BUILD_INFO = "build-info.json"
 STORE_SLICE = 32 << 20  # bytes of N-Triples per bulk load into the store
-SCHEMA_DIR = Path("schema")
 
 
 @dataclass
 class BuildResult:
+    """What a build did. After a build that had nothing to do (``noop``), ``dataset`` and ``warnings`` are
+    read back from the cache when first asked for."""
+
     out_dir: Path
-    dataset: Dataset
+    _dataset: Dataset | None
     triples: int
     timings: dict[str, float] = field(default_factory=dict)
-    warnings: list[Problem] = field(default_factory=list)
+    _warnings: list[Problem] | None = None
     incremental: bool = False  # only the records that changed since the last build were recompiled
     parsed: int = 0  # record files parsed (the others came from the cache)
+    noop: bool = False  # nothing had changed since the last build: nothing was written
+    root: Path | None = None
 
+    @property
+    def dataset(self) -> Dataset:
+        if self._dataset is None:
+            assert self.root is not None
+            state = load_state(self.out_dir, self.root)
+            self._dataset = load_dataset(self.root, load_files=CachedLoader(state.records if state else None,
+                                                                            default_workers()))
+        return self._dataset
 
-def input_fingerprint(root: Path) -> str:
-    """A hash over every input file's path, size, modification and change time and inode (a cheap
-    staleness check: an edit whose modification time was put back still changes the change time, which
-    no editor can set). The build itself trusts content hashes (:mod:`hkgraph.compile.cache`)."""
-    h = hashlib.sha256(__version__.encode())
-    extra = [str(root / COVERAGE_FILE)] if (root / COVERAGE_FILE).is_file() else []
-    for folder in (root / ENTRIES_DIR, root / ENTITIES_DIR, root / SCHEMA_DIR, None):
-        files = []
-        if folder is None:
-            files = extra
-        for top, _dirs, names in os.walk(folder) if folder is not None else ():
-            files.extend(os.path.join(top, name) for name in names)
-        start = len(str(root)) + 1
-        for path in sorted(files):
-            try:
-                st = os.stat(path)
-                stamp = f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
-            except OSError:
-                stamp = "unreadable"
-            h.update(f"{path[start:]}\0{stamp}\n".encode())
-    return h.hexdigest()
-
-
-def is_stale(root: Path, out_dir: Path) -> bool:
-    info = out_dir / BUILD_INFO
-    if not info.exists() or not (out_dir / "hkgraph.db").exists():
-        return True
-    try:
-        return json.loads(info.read_text())["fingerprint"] != input_fingerprint(root)
-    except (ValueError, KeyError):
-        return True
+    @property
+    def warnings(self) -> list[Problem]:
+        if self._warnings is None:
+            self._warnings = [p for p in check_dataset(self.dataset) if p.severity != "error"]
+        return self._warnings
 
 
 def check_shacl(nt_path: Path, shapes_path: Path) -> None:
@@ -133,10 +128,12 @@ def build(
     :param workers: processes that parse records (default: one per CPU); 1 parses here only.
     :raises DataError: when the data does not validate; nothing is written.
     """
-    root = Path(root).resolve()
-    out_dir = Path(out_dir)
-    if not out_dir.is_absolute():
-        out_dir = root / out_dir
+    root, out_dir = resolve(root, out_dir)
+    if incremental:
+        info = up_to_date(root, out_dir, shacl=shacl)
+        if info is not None:  # nothing changed since the last build (see hkgraph.compile.fresh)
+            return BuildResult(out_dir, None, int(info.get("triples", 0)), {}, incremental=True, noop=True,
+                               root=root)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of small objects, no cycles worth collecting: the collector only slows it down
     try:
@@ -291,6 +288,7 @@ def _build(
         }
         (tmp / BUILD_INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
         _stage(hook, "done", tmp)
+        forget_build(out_dir)
         _swap(tmp, out_dir)
     except BaseException:
         if shacl_job is not None:
@@ -310,6 +308,8 @@ def _build(
         save_state(new_state, out_dir, loader.changed if patch else None)
     except (OSError, sqlite3.Error):
         pass  # a cache that cannot be written only makes the next build a full one
+    else:
+        record_build(root, out_dir, fingerprint, shacl)
     return BuildResult(
         out_dir, dataset, rdf.layout.triples, timings, [p for p in problems if p.severity != "error"],
         incremental=patch, parsed=loader.parsed,
@@ -528,12 +528,3 @@ def _swap(new: Path, out_dir: Path) -> None:
     out_dir.rename(old)
     new.rename(out_dir)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def ensure_built(root: Path | str = ".", out_dir: Path | str = "dist") -> Path:
-    """Build when the inputs changed since the last build; returns the output folder."""
-    root = Path(root).resolve()
-    out = Path(out_dir) if Path(out_dir).is_absolute() else root / out_dir
-    if is_stale(root, out):
-        build(root, out)
-    return out

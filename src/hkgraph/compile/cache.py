@@ -32,9 +32,9 @@ from typing import Any
 from .. import __version__
 from ..records.load import load_file
 from ..records.problems import Problem
+from .fresh import OUTPUT_FILES, cache_dir
 
 STATE_VERSION = 2
-OUTPUT_FILES = ("hkgraph.nt", "hkgraph.ttl", "hkgraph.jsonld", "hkgraph.db")
 PARALLEL_MIN_FILES = 2000  # below this, starting workers costs more than it saves
 
 
@@ -60,10 +60,6 @@ class BuildState:
     triples: int = 0
     shacl_stride: int = 0  # the SHACL sample the outputs were checked on (0: not checked)
     version: int = STATE_VERSION
-
-
-def cache_dir(out_dir: Path) -> Path:
-    return out_dir.parent / ".cache" / f"hkgraph-{out_dir.name}"
 
 
 def code_fingerprint(root: Path) -> str:

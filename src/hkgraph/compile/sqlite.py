@@ -21,6 +21,7 @@ from ..records import model as m
 from ..records.derive import FIELD_KINDS, Vocabulary, iter_links
 from ..records.load import Dataset
 from ..records.mentions import normalise, resolver_labels
+from ..records.paths import COVERAGE_FILE
 from .rdf import parameter_values, section_url, site_url
 
 # Entity kind → table name, in an order where every referenced table comes first.
@@ -55,7 +56,6 @@ COMPUTED_COLUMNS: dict[str, dict[str, tuple[type, str]]] = {
     "model": {"family_id": (str, "The family the model belongs to (the nearest family-level ancestor, or itself).")},
     "page": {"url": (str, "The page's address on the source site.")},
 }
-COVERAGE_FILE = Path("data") / "coverage.tsv"
 
 
 def _split(kind: str, name: str) -> bool:

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from ..compile.rdf import PREFIXES
+from ..compile.iris import PREFIXES
+from .errors import QueryError
+from .sql import connect_sql, run_sql, sql_rows  # noqa: F401 (the SQL side, re-exported)
 
 XSD = PREFIXES["xsd"]
 _INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger")}
 _FLOAT_TYPES = {XSD + t for t in ("decimal", "double", "float")}
-
-
-class QueryError(Exception):
-    """A query could not be run; the message is the engine's, with the position where it gives one."""
 
 
 def term_to_python(term: Any) -> Any:
@@ -119,32 +116,6 @@ def open_store_job(dist: str) -> tuple[ox.Store, None]:
 def sparql_job(store: ox.Store, query: str) -> Any:
     """Worker job: one query's answer as plain Python values (see :func:`run_sparql`)."""
     return run_sparql(store, query)
-
-
-def connect_sql(db_path: Path) -> sqlite3.Connection:
-    """A read-only connection to a built hkgraph.db."""
-    if not Path(db_path).is_file():
-        raise QueryError(f"no SQLite database at {db_path}")
-    return sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
-
-
-def sql_rows(conn: sqlite3.Connection, query: str, params: Any = None) -> list[dict[str, Any]]:
-    """Run one SQL statement on ``conn``; rows as dicts (column name → value)."""
-    try:
-        cursor = conn.execute(query, params if params is not None else {})
-        names = [d[0] for d in cursor.description or ()]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    except sqlite3.Error as exc:
-        raise QueryError(f"SQL error: {exc}") from exc
-
-
-def run_sql(db_path: Path, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Run a read-only SQL query; rows as dicts."""
-    conn = connect_sql(db_path)
-    try:
-        return sql_rows(conn, query, params)
-    finally:
-        conn.close()
 
 
 def dataset_stats(dist: Path) -> list[dict[str, Any]]:

@@ -25,22 +25,24 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ValidationError
-
-from ..compile.rdf import BASE, RELATION_PREDICATES, expand, field_predicates
-from ..compile.sqlite import advised_text
-from ..records import model as m
-from .engine import QueryError, connect_sql, open_store, run_sparql, sql_rows
+from ..compile.iris import BASE, RELATION_PREDICATES, expand
+from . import fieldmap
+from .engine import QueryError, open_store, run_sparql
 from .policy import PolicyError, check_query
 from .releases import ReleaseError, open_release
 from .remote import RemoteSparql, is_endpoint
-from .sandbox import JobError, Worker, WorkerCrashError, WorkerStartError
+from .sql import connect_sql, sql_rows
+
+if TYPE_CHECKING:  # the models are imported when typed records are asked for, not to print a table
+    from pydantic import BaseModel
+
+    from ..records import model as m
 
 DATASET_FILES = ("hkgraph.nt", "hkgraph.db")
-ENTITY_KINDS: tuple[str, ...] = tuple(m.ENTITY_KINDS)
+ENTITY_KINDS: tuple[str, ...] = fieldmap.vocabulary("entity_kinds")
 # The predicates whose values name an entity (besides its id): display name, aliases, node class name,
 # repo owner/name, page and workflow paths (see hkgraph.records.mentions.resolver_labels).
 LABEL_PREDICATES = ("skos:prefLabel", "skos:altLabel", "hkv:className", "hkv:repoPath", "hkv:pagePath",
@@ -100,7 +102,7 @@ class SettingAdvice:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            name: list(v) if isinstance(v, tuple) else v.model_dump(mode="json") if isinstance(v, BaseModel) else v
+            name: list(v) if isinstance(v, tuple) else v.model_dump(mode="json") if hasattr(v, "model_dump") else v
             for name, v in self.__dict__.items()
         }
 
@@ -144,7 +146,8 @@ class KnowledgeGraph:
     Open one with :meth:`open`; use it as a context manager or call :meth:`close` when done.
     """
 
-    def __init__(self, *, dist: Path | None = None, endpoint: str | None = None, timeout: float = 60.0):
+    def __init__(self, *, dist: Path | None = None, endpoint: str | None = None, timeout: float = 60.0,
+                 confined: bool = False):
         if (dist is None) == (endpoint is None):
             raise ValueError("give either dist or endpoint")
         self.dist = dist
@@ -157,12 +160,14 @@ class KnowledgeGraph:
         self._parameter_nodes: dict[str, str] = {}
         self._values: list[tuple[str, str, str]] | None = None
         self._timeout = timeout
-        self._worker: Worker | None = None
+        self.confined = confined
+        self._worker: Any = None  # hkgraph.query.sandbox.Worker, for confined queries
 
     # ------------------------------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, source: str | Path | None = None, *, root: str | Path = ".", timeout: float = 60.0) -> KnowledgeGraph:
+    def open(cls, source: str | Path | None = None, *, root: str | Path = ".", timeout: float = 60.0,
+             confined: bool = False) -> KnowledgeGraph:
         """Open the dataset.
 
         :param source: ``None`` to build ``root``/data into ``root``/dist when it is stale and open
@@ -170,7 +175,11 @@ class KnowledgeGraph:
             (built first when stale); a release archive as ``hkgraph release`` writes it (checked
             against its checksums and prepared once into a cache: see
             :func:`hkgraph.query.releases.open_release`); or the URL of a SPARQL endpoint.
-        :param timeout: seconds to wait for a remote endpoint, or for one query given to :meth:`sparql`.
+        :param timeout: seconds to wait for a remote endpoint, or for one query given to :meth:`sparql`
+            when ``confined``.
+        :param confined: run the queries given to :meth:`sparql` in a confined worker process (no network,
+            bounded memory, the timeout enforced, an engine crash raised as :class:`QueryError`) instead of
+            in this process. For a program that runs queries written by others; see docs/public.md.
         """
         if is_endpoint(source):
             return cls(endpoint=str(source), timeout=timeout)
@@ -188,7 +197,7 @@ class KnowledgeGraph:
                 raise QueryError(f"{path} does not exist")
             else:
                 raise QueryError(f"{path} holds neither built files (hkgraph.nt, hkgraph.db) nor a data/ folder")
-        return cls(dist=dist, timeout=timeout)
+        return cls(dist=dist, timeout=timeout, confined=confined)
 
     @staticmethod
     def _from_release(path: Path) -> Path:
@@ -201,7 +210,7 @@ class KnowledgeGraph:
     @staticmethod
     def _from_project(root: Path) -> Path:
         if (root / "data").is_dir():
-            from ..compile.build import ensure_built
+            from ..compile.fresh import ensure_built
 
             return ensure_built(root)
         dist = root / "dist"
@@ -243,10 +252,11 @@ class KnowledgeGraph:
         as ``int``/``float``, booleans as ``bool``, unbound as ``None``); ASK gives a ``bool``;
         CONSTRUCT and DESCRIBE give a list of ``{"subject", "predicate", "object"}`` dicts.
 
-        On the embedded files the query is checked first (:mod:`hkgraph.query.policy`: no SERVICE,
-        updates or outside FROM; nesting bounded) and runs in a confined worker process
-        (:mod:`hkgraph.query.sandbox`): it cannot reach the network, and an engine crash raises
-        :class:`QueryError` here instead of ending this process.
+        On the embedded files the query is checked first (:mod:`hkgraph.query.policy`, decided from a parse
+        and remembered by the query's text: no SERVICE, updates or outside FROM; nesting bounded, so the
+        engine never sees a query deep enough to overflow its stack), then runs in this process. With
+        ``confined=True`` (see :meth:`open`) it runs in a worker process (:mod:`hkgraph.query.sandbox`)
+        that cannot reach the network and whose crash raises :class:`QueryError` here.
         """
         if self._store is None:
             raise QueryError("this KnowledgeGraph is closed")
@@ -256,7 +266,9 @@ class KnowledgeGraph:
             check_query(query, self._named_graphs())
         except PolicyError as exc:
             raise QueryError(str(exc)) from None
-        return self._as_rows(self._confined(query))
+        if self.confined:
+            return self._as_rows(self._confined(query))
+        return self._as_rows(run_sparql(self._store, query))
 
     @staticmethod
     def _as_rows(result: Any) -> list[dict[str, Any]] | bool:
@@ -269,6 +281,8 @@ class KnowledgeGraph:
 
     def _confined(self, query: str) -> Any:
         """Run a query given by the caller in the worker process (started on first use)."""
+        from .sandbox import JobError, Worker, WorkerCrashError, WorkerStartError
+
         if self._worker is None or not self._worker.alive:
             worker = Worker("hkgraph.query.engine:open_store_job", str(self.dist))
             try:
@@ -418,18 +432,38 @@ class KnowledgeGraph:
         :raises UnknownNameError: with the closest names; :raises AmbiguousNameError: when several entities
             share the name (give ``kind`` or the id).
         """
+        from ..records import model as m
+
+        kind, data = self._entity_data(name, kind)
+        return _validated(m.ENTITY_KINDS[kind], data)  # type: ignore[no-any-return]
+
+    def entity_rows(self, name: str, kind: str | None = None) -> list[dict[str, Any]]:
+        """:meth:`entity` as field/value rows for a table (what :func:`entity_rows` makes of the record),
+        read without building the typed record."""
+        kind, data = self._entity_data(name, kind)
+        rows = [{"field": "kind", "value": kind}]
+        for f in fieldmap.fields(kind):
+            if f.name not in data or data[f.name] == f.default:
+                continue
+            value = data[f.name]
+            if isinstance(value, list):
+                value = "; ".join(json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v) for v in value)
+            rows.append({"field": f.name, "value": value})
+        return rows
+
+    def _entity_data(self, name: str, kind: str | None) -> tuple[str, dict[str, Any]]:
         kind, ident = self._resolve_any(name, kind)
         rows = self._select(f"SELECT ?s ?p ?o WHERE {{ BIND(<{iri_of(kind, ident)}> AS ?s) ?s ?p ?o . }}")
-        entity = _entity_from_rows(kind, ident, rows)
-        if isinstance(entity, m.Parameter) and entity.allowed_values:
+        data = _entity_from_rows(kind, ident, rows)
+        if kind == "parameter" and data.get("allowed_values"):
             # the graph keeps the node's order of a closed list as each value's hkv:position
             ranked = self._select(
                 f"SELECT ?label ?position WHERE {{ ?v hkv:ofParameter <{iri_of(kind, ident)}> ; "
                 "rdfs:label ?label ; hkv:position ?position . }"
             )
             position = {str(r["label"]): int(r["position"]) for r in ranked}
-            entity.allowed_values.sort(key=lambda v: (position.get(v, len(position)), v))
-        return entity
+            data["allowed_values"].sort(key=lambda v: (position.get(v, len(position)), v))
+        return kind, data
 
     def tips(
         self,
@@ -465,6 +499,41 @@ class KnowledgeGraph:
         summary or excerpt contain every word (case-insensitive). Superseded tips come back only with
         ``include_superseded=True``. Link lists in the records come back sorted (the graph keeps no order).
         """
+        from ..records import model as m
+
+        data = self._tip_data(node=node, parameter=parameter, value=value, model=model, file=file, repo=repo,
+                              hardware=hardware, person=person, concept=concept, workflow=workflow, page=page,
+                              goal=goal, tag=tag, kind=kind, text=text, about=about,
+                              include_superseded=include_superseded, limit=limit)
+        return [_validated(m.Tip, d) for d in data]
+
+    def tip_rows(self, **filters: Any) -> list[dict[str, Any]]:
+        """:meth:`tips` (same filters) as flat rows for tables and CSV (what :func:`tip_row` makes of each
+        record), read without building the typed records."""
+        return [_tip_row_of(d) for d in self._tip_data(**filters)]
+
+    def _tip_data(
+        self,
+        *,
+        node: str | None = None,
+        parameter: str | None = None,
+        value: str | None = None,
+        model: str | None = None,
+        file: str | None = None,
+        repo: str | None = None,
+        hardware: str | None = None,
+        person: str | None = None,
+        concept: str | None = None,
+        workflow: str | None = None,
+        page: str | None = None,
+        goal: str | None = None,
+        tag: str | None = None,
+        kind: str | None = None,
+        text: str | None = None,
+        about: bool = False,
+        include_superseded: bool = False,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         where = ["?tip a hkv:Tip ."]
         if not include_superseded:
             where.append("FILTER NOT EXISTS { ?tip hkv:supersededBy ?newer }")
@@ -498,13 +567,13 @@ class KnowledgeGraph:
             if given:
                 filters.append((path, [iri_of(field, i) for i in self.resolve(field, given)]))
         if goal:
-            where.append(f"?tip hkv:goal {_lit(_closed(goal, m.GOALS, 'goal'))} .")
+            where.append(f"?tip hkv:goal {_lit(_closed(goal, fieldmap.vocabulary('goals'), 'goal'))} .")
         for n, (path, iris) in enumerate(filters):
             where.append(f"VALUES ?f{n} {{ {' '.join(f'<{i}>' for i in iris)} }} ?tip {path} ?f{n} .")
         if tag:
-            where.append(f"?tip hkv:tag {_lit(_closed(tag, m.TAGS, 'tag'))} .")
+            where.append(f"?tip hkv:tag {_lit(_closed(tag, fieldmap.vocabulary('tags'), 'tag'))} .")
         if kind:
-            where.append(f"?tip hkv:kind {_lit(_closed(kind, m.TIP_KINDS, 'kind'))} .")
+            where.append(f"?tip hkv:kind {_lit(_closed(kind, fieldmap.vocabulary('tip_kinds'), 'kind'))} .")
         # Each word must be in one of the fields (words hold no space: none can straddle two fields).
         # Alone, one scan per word is fastest; after other filters, a check of the few tips they leave.
         narrowed = len(where) > 1
@@ -539,6 +608,46 @@ class KnowledgeGraph:
         ``node`` matches settings whose parameter is an input of the node or that name the node as
         the one they apply to; the other filters match the setting's own fields.
         """
+        from ..compile.sqlite import advised_text
+        from ..records import model as m
+
+        out = []
+        for data in self._setting_data(node=node, parameter=parameter, model=model, hardware=hardware, advice=advice):
+            record = _validated(m.Setting, data["fields"])
+            out.append(SettingAdvice(
+                id=data["id"], tip=data["tip"], tip_title=data["tip_title"], parameter=record.parameter,
+                parameter_name=data["parameter_name"], advice=record.advice, value=record.value,
+                values=tuple(record.values), min=record.range.min if record.range else None,
+                max=record.range.max if record.range else None, direction=record.direction,
+                condition=record.condition, node=data["node"], node_name=data["node_name"], model=record.model,
+                hardware=record.hardware, unit=record.unit, schedule=record.schedule, steps=record.steps,
+                advised=advised_text(record),
+            ))
+        return out
+
+    def setting_rows(self, **filters: Any) -> list[dict[str, Any]]:
+        """:meth:`settings` (same filters) as flat rows for tables and CSV (what :func:`setting_row` makes
+        of each), read without building the typed records."""
+        rows = []
+        for data in self._setting_data(**filters):
+            f = data["fields"]
+            rng = f.get("range") or {}
+            rows.append(_setting_row(f.get("value"), tuple(f.get("values", ())), f.get("direction"), rng.get("min"),
+                                     rng.get("max"), node=data["node_name"] or data["node"],
+                                     parameter=data["parameter_name"], advice=f.get("advice"),
+                                     condition=f.get("condition"), model=f.get("model"), hardware=f.get("hardware"),
+                                     tip=data["tip"]))
+        return rows
+
+    def _setting_data(
+        self,
+        *,
+        node: str | None = None,
+        parameter: str | None = None,
+        model: str | None = None,
+        hardware: str | None = None,
+        advice: str | None = None,
+    ) -> list[dict[str, Any]]:
         where = ["?setting a hkv:Setting ."]
         node_ids = self.resolve("node", node) if node else None
         if node_ids:
@@ -555,7 +664,7 @@ class KnowledgeGraph:
                 iris = " ".join(f"<{iri_of(field, i)}>" for i in self.resolve(field, given))
                 where.append(f"VALUES ?{field} {{ {iris} }} ?setting {predicate} ?{field} .")
         if advice:
-            choices = m.Advice.__args__  # type: ignore[attr-defined]
+            choices = fieldmap.vocabulary("advice")
             where.append(f"?setting hkv:advice {_lit(_closed(advice, choices, 'advice'))} .")
         rows = self._select(
             f"SELECT ?setting ?s ?p ?o WHERE {{ {{ SELECT DISTINCT ?setting WHERE {{ {' '.join(where)} }} }} "
@@ -575,12 +684,20 @@ def _joined(values: Iterable[Any]) -> str:
 
 def tip_row(tip: m.Tip) -> dict[str, Any]:
     """A tip as one flat row (lists joined with ", ") for tables and CSV."""
+    return _tip_row_of(tip.model_dump(mode="json"))
+
+
+def _tip_row_of(tip: dict[str, Any]) -> dict[str, Any]:
+    """:func:`tip_row` of a tip given as data (a record's JSON form, or what the graph holds of it)."""
+    defaults = {f.name: f.default for f in fieldmap.fields("tip")}
+    tip = {**defaults, **tip}
+    source = {**{f.name: f.default for f in fieldmap.fields("source")}, **tip["source"]}
     return {
-        "id": tip.id, "kind": tip.kind, "title": tip.title, "goals": _joined(tip.goals), "tags": _joined(tip.tags),
-        "nodes": _joined(tip.nodes), "parameters": _joined(tip.parameters), "values": _joined(tip.values),
-        "models": _joined(tip.models), "hardware": _joined(tip.hardware), "certainty": tip.certainty,
-        "page": tip.source.page, "section": tip.source.section,
-        "date": tip.source.date.isoformat() if tip.source.date else None, "summary": tip.summary,
+        "id": tip["id"], "kind": tip["kind"], "title": tip["title"], "goals": _joined(tip["goals"]),
+        "tags": _joined(tip["tags"]), "nodes": _joined(tip["nodes"]), "parameters": _joined(tip["parameters"]),
+        "values": _joined(tip["values"]), "models": _joined(tip["models"]), "hardware": _joined(tip["hardware"]),
+        "certainty": tip["certainty"], "page": source["page"], "section": source["section"],
+        "date": source["date"] or None, "summary": tip["summary"],
     }
 
 
@@ -596,19 +713,24 @@ def entity_rows(entity: m.Entity) -> list[dict[str, Any]]:
 
 def setting_row(advice: SettingAdvice) -> dict[str, Any]:
     """A setting as one flat row, for tables and CSV."""
-    if advice.value is not None:
-        value = advice.value
-    elif advice.values:
-        value = _joined(advice.values)
-    elif advice.direction and advice.min is None and advice.max is None:
-        value = advice.direction
+    return _setting_row(advice.value, advice.values, advice.direction, advice.min, advice.max,
+                        node=advice.node_name or advice.node, parameter=advice.parameter_name, advice=advice.advice,
+                        condition=advice.condition, model=advice.model, hardware=advice.hardware, tip=advice.tip)
+
+
+def _setting_row(value: str | None, values: tuple[str, ...], direction: str | None, low: float | None,
+                 high: float | None, **fields: Any) -> dict[str, Any]:
+    if value is not None:
+        shown = value
+    elif values:
+        shown = _joined(values)
+    elif direction and low is None and high is None:
+        shown = direction
     else:
-        value = f"{'' if advice.min is None else f'{advice.min:g}'}..{'' if advice.max is None else f'{advice.max:g}'}"
-    return {
-        "node": advice.node_name or advice.node, "parameter": advice.parameter_name, "advice": advice.advice,
-        "value": value, "condition": advice.condition, "model": advice.model, "hardware": advice.hardware,
-        "tip": advice.tip,
-    }
+        shown = f"{'' if low is None else f'{low:g}'}..{'' if high is None else f'{high:g}'}"
+    return {"node": fields["node"], "parameter": fields["parameter"], "advice": fields["advice"], "value": shown,
+            "condition": fields["condition"], "model": fields["model"], "hardware": fields["hardware"],
+            "tip": fields["tip"]}
 
 
 def _closed(given: str, choices: tuple[str, ...], what: str) -> str:
@@ -623,25 +745,6 @@ def _closed(given: str, choices: tuple[str, ...], what: str) -> str:
 
 # ------------------------------------------------------------------------------ rows → records
 
-_FIELD_MAPS: dict[type[BaseModel], dict[str, tuple[str, str | None]]] = {}
-
-
-def _field_map(model_cls: type[BaseModel]) -> dict[str, tuple[str, str | None]]:
-    """predicate IRI → (field name, referenced kind) for the fields of a model that map directly."""
-    found = _FIELD_MAPS.get(model_cls)
-    if found is None:
-        found = {expand(curie): (name, ref) for name, (curie, ref) in field_predicates(model_cls).items()}
-        _FIELD_MAPS[model_cls] = found
-    return found
-
-
-def _is_list(model_cls: type[BaseModel], name: str) -> bool:
-    import typing
-
-    annotation = model_cls.model_fields[name].annotation
-    return typing.get_origin(annotation) is list
-
-
 def _value_of(obj: Any, ref: str | None) -> Any:
     if ref == "value":
         _kind, rest = split_iri(str(obj))
@@ -652,14 +755,14 @@ def _value_of(obj: Any, ref: str | None) -> Any:
     return obj
 
 
-def _fill(model_cls: type[BaseModel], props: dict[str, list[Any]], out: dict[str, Any]) -> dict[str, Any]:
-    """Set the directly mapped fields of ``model_cls`` in ``out`` from predicate → values."""
-    for predicate, (name, ref) in _field_map(model_cls).items():
+def _fill(model: str, props: dict[str, list[Any]], out: dict[str, Any]) -> dict[str, Any]:
+    """Set the directly mapped fields of ``model`` (a :mod:`.fieldmap` name) in ``out`` from predicate → values."""
+    for predicate, f in fieldmap.by_predicate(model).items():
         values = props.get(predicate)
         if not values:
             continue
-        converted = sorted({_value_of(v, ref) for v in values}, key=str)
-        out[name] = converted if _is_list(model_cls, name) else converted[0]
+        converted = sorted({_value_of(v, f.ref) for v in values}, key=str)
+        out[f.name] = converted if f.is_list else converted[0]
     return out
 
 
@@ -681,7 +784,7 @@ def _bounds(props: dict[str, list[Any]], low: str, high: str) -> dict[str, float
 
 
 def _setting_fields(props: dict[str, list[Any]], subjects: dict[str, dict[str, list[Any]]] | None = None) -> dict[str, Any]:
-    data = _fill(m.Setting, props, {})
+    data = _fill("setting", props, {})
     values = sorted(str(v) for v in props.get(expand("hkv:value"), []))
     data.pop("value", None)
     data.pop("values", None)
@@ -695,7 +798,7 @@ def _setting_fields(props: dict[str, list[Any]], subjects: dict[str, dict[str, l
         entries = []
         for entry in sorted((str(e) for e in props.get(expand("hkv:scheduleEntry"), [])), key=_position):
             ep = subjects.get(entry, {})
-            fields = _fill(m.ScheduleEntry, ep, {})
+            fields = _fill("schedule_entry", ep, {})
             if rng := _bounds(ep, "hkv:minValue", "hkv:maxValue"):
                 fields["range"] = rng
             entries.append(fields)
@@ -711,22 +814,24 @@ def _setting_fields(props: dict[str, list[Any]], subjects: dict[str, dict[str, l
 
 
 def _validated(model_cls: type[BaseModel], data: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
     try:
         return model_cls.model_validate(data)
     except ValidationError as exc:
         raise QueryError(f"the graph holds a {model_cls.__name__} that is not a valid record: {exc}") from exc
 
 
-def _tips_from_rows(rows: list[dict[str, Any]]) -> list[m.Tip]:
+def _tips_from_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     subjects = _props(rows)
     out = []
     for tip in sorted({row["tip"] for row in rows}):
         props = subjects[tip]
-        data = _fill(m.Tip, props, {"id": split_iri(tip)[1]})
-        data["source"] = _fill(m.Source, props, {})
+        data = _fill("tip", props, {"id": split_iri(tip)[1]})
+        data["source"] = _fill("source", props, {})
         quotes = sorted({str(q) for q in props.get(_HAS_QUOTE, [])}, key=_position)
         if quotes:
-            data["quotes"] = [_fill(m.Quote, subjects[q], {}) for q in quotes]
+            data["quotes"] = [_fill("quote", subjects[q], {}) for q in quotes]
         settings = sorted({str(s) for s in props.get(_HAS_SETTING, [])}, key=_position)
         if settings:
             data["settings"] = [_setting_fields(subjects[s], subjects) for s in settings]
@@ -736,25 +841,26 @@ def _tips_from_rows(rows: list[dict[str, Any]]) -> list[m.Tip]:
         ]
         if relations:
             data["relations"] = sorted(relations, key=lambda r: (r["type"], r["tip"]))
-        out.append(_validated(m.Tip, data))
+        out.append(data)
     return out
 
 
-def _entity_from_rows(kind: str, ident: str, rows: list[dict[str, Any]]) -> m.Entity:
-    model_cls = m.ENTITY_KINDS[kind]
+def _entity_from_rows(kind: str, ident: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     subjects = _props(rows)
     props = subjects.get(iri_of(kind, ident), {})
-    data = _fill(model_cls, props, {"id": ident})
+    data = _fill(kind, props, {"id": ident})
     if kind == "parameter":
         for name, predicate in (("min", _MIN), ("max", _MAX)):
             if props.get(predicate):
                 data[name] = float(props[predicate][0])
-    return _validated(model_cls, data)
+    return data
 
 
 def _settings_from_rows(
     rows: list[dict[str, Any]], names: dict[tuple[str, str], str], parameter_nodes: dict[str, str]
-) -> list[SettingAdvice]:
+) -> list[dict[str, Any]]:
+    """Each setting as ``{"id", "tip", "tip_title", "node", "node_name", "parameter_name", "fields"}``, with
+    ``fields`` the setting record's data; sorted by parameter, tip and position."""
     subjects = _props(rows, "s")
     settings = {row["setting"] for row in rows}
     titles = {iri: str(subjects[iri].pop(_TITLE)[0]) for iri in settings}
@@ -762,19 +868,15 @@ def _settings_from_rows(
     for setting_iri in settings:
         props = subjects[setting_iri]
         fields = _setting_fields(props, subjects)
-        record = _validated(m.Setting, fields)
         tip = split_iri(str(props[_IN_TIP][0]))[1]
-        node = record.node or parameter_nodes.get(record.parameter)
-        out.append(SettingAdvice(
-            id=split_iri(setting_iri)[1], tip=tip, tip_title=titles[setting_iri],
-            parameter=record.parameter, parameter_name=names.get(("parameter", record.parameter), record.parameter),
-            advice=record.advice, value=record.value, values=tuple(record.values),
-            min=record.range.min if record.range else None, max=record.range.max if record.range else None,
-            direction=record.direction, condition=record.condition, node=node, node_name=names.get(("node", node)) if node else None,
-            model=record.model, hardware=record.hardware, unit=record.unit, schedule=record.schedule,
-            steps=record.steps, advised=advised_text(record),
-        ))
-    return sorted(out, key=lambda s: (s.parameter, s.tip, _position(s.id)))
+        parameter = fields.get("parameter", "")
+        node = fields.get("node") or parameter_nodes.get(parameter)
+        out.append({
+            "id": split_iri(setting_iri)[1], "tip": tip, "tip_title": titles[setting_iri], "node": node,
+            "node_name": names.get(("node", node)) if node else None,
+            "parameter_name": names.get(("parameter", parameter), parameter), "fields": fields,
+        })
+    return sorted(out, key=lambda s: (s["fields"].get("parameter", ""), s["tip"], _position(s["id"])))
 
 
 __all__ = ["AmbiguousNameError", "KnowledgeGraph", "QueryError", "SettingAdvice", "UnknownNameError"]

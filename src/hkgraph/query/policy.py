@@ -17,8 +17,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from ..compile.rdf import PREFIXES
-from .engine import QueryError
+from ..compile.iris import PREFIXES
+from .errors import QueryError
 
 # Nesting of the parse tree (groups, sub-queries, expressions, lists): about 6 levels per nested
 # function call and 2 per nested group. pyoxigraph overflows its stack and kills the process near

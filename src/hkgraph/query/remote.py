@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pyoxigraph as ox
 
-from .engine import QueryError
+from .errors import QueryError
+
+if TYPE_CHECKING:
+    import httpx
 
 ACCEPT = (
     "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
@@ -71,6 +73,9 @@ class RemoteSparql:
         self.url = url
         self.timeout = timeout
         self.max_bytes = max_bytes
+        import httpx  # imported when a remote endpoint is used: the embedded files do not need it
+
+        self._httpx = httpx
         self._client = httpx.Client(timeout=timeout, headers={"Accept": ACCEPT, **(headers or {})})
 
     def close(self) -> None:
@@ -95,9 +100,9 @@ class RemoteSparql:
                                             f"{self.timeout:g} s")
                     chunks.append(chunk)
                 return response, b"".join(chunks)
-        except httpx.TimeoutException:
+        except self._httpx.TimeoutException:
             raise EndpointError(f"the SPARQL endpoint {self.url} did not answer in time")
-        except httpx.HTTPError as exc:
+        except self._httpx.HTTPError as exc:
             raise EndpointError(f"cannot reach the SPARQL endpoint {self.url}: {exc}")
 
     def query(self, text: str) -> Solutions | ox.QueryBoolean | list[ox.Triple]:

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from . import model as m
 from .derive import Vocabulary
 from .load import Dataset
-from .mentions import labels, names_any, value_labels
+from .mentions import labels, names_any, normalise, value_labels
 from .problems import Problem, did_you_mean
 from .yamlio import FieldPath
 
@@ -281,7 +281,7 @@ def check_named_links(dataset: Dataset) -> Iterator[Problem]:
     """
     vocab = Vocabulary.of(dataset)
     for ident, tip in dataset.tips.items():
-        text = f"{tip.source.section}\n{tip.source.excerpt}"  # the heading is source text too
+        text = normalise(f"{tip.source.section}\n{tip.source.excerpt}")  # the heading is source text too
         quoted = {q.person for q in tip.quotes if q.person}  # the page attributes the quote: that names them
         for field in LINK_FIELDS:
             kind = "person" if field == "people" else "hardware" if field == "hardware" else field[:-1]
@@ -296,7 +296,7 @@ def check_named_links(dataset: Dataset) -> Iterator[Problem]:
                     if entity is None:
                         continue
                     candidates = labels(entity)
-                if names_any(text, candidates):
+                if names_any(text, candidates, normalised=True):
                     continue
                 others = tip.model_copy(update={field: [x for j, x in enumerate(getattr(tip, field)) if j != i]})
                 via = next((v for k, x, v in vocab.derived(others) if (k, x) == (kind, target)), None)

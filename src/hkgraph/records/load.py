@@ -16,11 +16,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import model as m
+from .paths import ENTITIES_DIR, ENTRIES_DIR
 from .problems import Problem, did_you_mean
 from .yamlio import FieldPath, Located, format_path, read_yaml
-
-ENTRIES_DIR = Path("data") / "entries"
-ENTITIES_DIR = Path("data") / "entities"
 
 _ALL_FIELDS = sorted(
     {name for cls in (m.Tip, m.Source, m.Quote, m.Setting, m.Range, m.Relation, m.Schedule, m.ScheduleEntry, m.Steps,

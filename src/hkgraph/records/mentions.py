@@ -49,18 +49,29 @@ def labels(entity: m.Entity) -> list[str]:
     return [label for label in found if label]
 
 
-@lru_cache(maxsize=4096)
-def _pattern(label: str) -> re.Pattern[str]:
+@lru_cache(maxsize=65536)
+def _pattern(label: str) -> re.Pattern[str] | None:
+    """The pattern that finds ``label`` in a normalised text; None for a label that is only punctuation."""
     norm = normalise(label)
+    if not norm:
+        return None
     text = re.escape(norm).replace(r"\ ", " ")
     before = "(?<![a-z])" if norm[:1].isalpha() else "(?<![0-9a-z])"  # 24fps names fps
     return re.compile(rf"{before}{text}(?![0-9a-z])")
 
 
-def names_any(text: str, candidates: Iterable[str]) -> bool:
-    """True when ``text`` names one of ``candidates`` (see the module docstring)."""
-    haystack = normalise(text)
-    return any(_pattern(label).search(haystack) for label in candidates if normalise(label))
+def names_any(text: str, candidates: Iterable[str], *, normalised: bool = False) -> bool:
+    """True when ``text`` names one of ``candidates`` (see the module docstring).
+
+    :param normalised: ``text`` is already :func:`normalise` d (a caller testing many candidates against
+        one text normalises it once).
+    """
+    haystack = text if normalised else normalise(text)
+    for label in candidates:
+        pattern = _pattern(label)
+        if pattern is not None and pattern.search(haystack):
+            return True
+    return False
 
 
 def resolver_labels(entity: m.Entity) -> list[tuple[str, str]]:
