@@ -152,17 +152,20 @@ def build(root: Path, out: Path, shacl: bool, full: bool) -> None:
 @_root_option
 @click.option("--check", is_flag=True, help="Only report drift; exit 1 if any file differs.")
 def schema(root: Path, check: bool) -> None:
-    """Write schema/ (JSON Schema, vocabulary, SHACL shapes, JSON-LD context) from the models."""
+    """Write schema/ (JSON Schema, vocabulary, SHACL shapes, JSON-LD context) and the package's field map from the models."""
     from .compile.schema import drifted, write_schema
+    from .query import fieldmap
 
     if check:
-        stale = drifted(root / "schema")
+        stale = [f"schema/{name}" for name in drifted(root / "schema")]
+        if fieldmap.drifted():
+            stale.append(str(fieldmap.MAP_FILE))
         for name in stale:
-            click.echo(f"out of date: schema/{name}")
+            click.echo(f"out of date: {name}")
         if stale:
             raise click.ClickException("run `hkgraph schema` to regenerate them")
         return
-    for path in write_schema(root / "schema"):
+    for path in [*write_schema(root / "schema"), fieldmap.write()]:
         click.echo(f"wrote {path}")
 
 

@@ -57,7 +57,7 @@ async def test_post_form_and_post_query(ds: Datasette) -> None:
     ("application/sparql-results+xml", {}, "application/sparql-results+xml", "<literal>WanVideo Sampler</literal>"),
     ("text/csv", {}, "text/csv; charset=utf-8", "name\r\nWanVideo Sampler\r\n"),
     ("text/tab-separated-values", {}, "text/tab-separated-values; charset=utf-8", '?name\n"WanVideo Sampler"\n'),
-    (BROWSER, {"format": "json"}, f"{SPARQL_JSON}; charset=utf-8", '"value": "WanVideo Sampler"'),
+    (BROWSER, {"format": "json"}, f"{SPARQL_JSON}; charset=utf-8", '"value":"WanVideo Sampler"'),
     ("", {"format": "csv", "output": "xml"}, "text/csv; charset=utf-8", "WanVideo Sampler"),
 ])
 async def test_result_formats(ds: Datasette, accept: str, params: dict[str, str], content_type: str, marker: str) -> None:

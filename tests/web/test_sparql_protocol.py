@@ -166,7 +166,7 @@ SELECT ?s ?label ?n ?missing WHERE {
 ])
 def test_results_formats_parse_back(store: ox.Store, name: str, fmt: ox.QueryResultsFormat) -> None:
     outcome = sp.run_query(store, MIXED, sp.Limits())
-    parsed = ox.parse_query_results(sp.serialize_results(outcome, name), fmt)
+    parsed = ox.parse_query_results(body(store, MIXED, name), fmt)
     assert [v.value for v in parsed.variables] == ["s", "label", "n", "missing"]
     rows = [[sol[v] for v in ("s", "label", "n", "missing")] for sol in parsed]
     assert rows[0] == outcome.rows[0]
@@ -178,12 +178,12 @@ def test_csv_keeps_lexical_values_and_quotes_fields(store: ox.Store) -> None:
     import csv
     import io
 
-    body = sp.serialize_results(sp.run_query(store, MIXED, sp.Limits()), "csv").decode()
-    rows = list(csv.reader(io.StringIO(body, newline="")))
+    text = body(store, MIXED, "csv").decode()
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows[0] == ["s", "label", "n", "missing"]
     assert rows[1] == [PREFIX_NODE + "wanvideo-sampler", 'Sampler, "quoted"\nnext line', "3", ""]
     assert rows[2][0].startswith("_:") and rows[2][1:] == ["plain", "", ""]
-    assert body.endswith("\r\n")
+    assert text.endswith("\r\n")
 
 
 PREFIX_NODE = "https://w3id.org/hkgraph/node/"
@@ -191,12 +191,11 @@ PREFIX_NODE = "https://w3id.org/hkgraph/node/"
 
 @pytest.mark.parametrize("name", ["json", "xml", "csv", "tsv"])
 def test_ask_in_every_results_format(store: ox.Store, name: str) -> None:
-    outcome = sp.run_query(store, "ASK { node:wanvideo-sampler ?p ?o }", sp.Limits())
-    body = sp.serialize_results(outcome, name).decode()
-    assert "true" in body
+    text = body(store, "ASK { node:wanvideo-sampler ?p ?o }", name).decode()
+    assert "true" in text
     if name in ("json", "xml"):
         fmt = ox.QueryResultsFormat.JSON if name == "json" else ox.QueryResultsFormat.XML
-        assert bool(ox.parse_query_results(body.encode(), fmt)) is True
+        assert bool(ox.parse_query_results(text.encode(), fmt)) is True
 
 
 @pytest.mark.parametrize(("name", "fmt"), [
@@ -206,8 +205,73 @@ def test_ask_in_every_results_format(store: ox.Store, name: str) -> None:
 def test_graph_formats_parse_back(store: ox.Store, name: str, fmt: ox.RdfFormat) -> None:
     outcome = sp.run_query(store, "DESCRIBE node:wanvideo-sampler", sp.Limits())
     assert outcome.kind == "graph" and outcome.triples
-    parsed = {q.triple for q in ox.parse(sp.serialize_graph(outcome.triples, name), fmt)}
+    parsed = {q.triple for q in ox.parse(body(store, "DESCRIBE node:wanvideo-sampler", name), fmt)}
     assert parsed == set(outcome.triples)
+
+
+def body(store: ox.Store, query: str, name: str, limits: sp.Limits | None = None) -> bytes:
+    """The answer as the endpoint sends it (serialized by pyoxigraph)."""
+    answer = sp.answer(store, query, limits or sp.Limits(), "", name)
+    assert answer.format == name and answer.body is not None
+    return answer.body
+
+
+RESULT_FORMATS = [("json", ox.QueryResultsFormat.JSON), ("xml", ox.QueryResultsFormat.XML),
+                  ("tsv", ox.QueryResultsFormat.TSV), ("csv", None)]
+
+
+def parsed_rows(text: bytes, fmt: ox.QueryResultsFormat | None) -> list[list[object]]:
+    if fmt is None:
+        import csv
+        import io
+
+        return list(csv.reader(io.StringIO(text.decode(), newline="")))[1:]
+    return [list(solution) for solution in ox.parse_query_results(text, fmt)]
+
+
+@pytest.mark.parametrize(("name", "fmt"), RESULT_FORMATS)
+def test_an_answer_over_the_row_limit_is_cut_at_a_row(store: ox.Store, name: str,
+                                                       fmt: ox.QueryResultsFormat | None) -> None:
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+    whole = sp.answer(store, query, sp.Limits(), "", name)
+    cut = sp.answer(store, query, sp.Limits(max_rows=5), "", name)
+    assert (whole.outcome.truncated, cut.outcome.truncated) == (False, True)
+    assert parsed_rows(cut.body, fmt) == parsed_rows(whole.body, fmt)[:5]  # type: ignore[arg-type]
+    if name == "json":
+        assert json.loads(cut.body)["truncated"] is True  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("name", "fmt"), RESULT_FORMATS)
+def test_an_answer_over_the_byte_limit_is_cut_at_a_row(store: ox.Store, name: str,
+                                                        fmt: ox.QueryResultsFormat | None) -> None:
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+    whole = parsed_rows(body(store, query, name), fmt)
+    cut = sp.answer(store, query, sp.Limits(max_bytes=20_000), "", name)
+    assert cut.outcome.truncated and len(cut.body) <= 30_000  # type: ignore[arg-type]
+    rows = parsed_rows(cut.body, fmt)  # type: ignore[arg-type]
+    assert 10 < len(rows) < len(whole) and rows == whole[: len(rows)]
+
+
+@pytest.mark.parametrize(("name", "fmt"), RESULT_FORMATS)
+def test_row_boundaries_inside_strings_are_not_rows(store: ox.Store, name: str,
+                                                     fmt: ox.QueryResultsFormat | None) -> None:
+    """Literals that spell a row boundary of the format do not count as rows, nor cut one short."""
+    tricky = '"a},{\\"b\\" <result> x\\ny</result>"'
+    query = f"SELECT ?x ?n WHERE {{ VALUES ?n {{ 1 2 3 }} BIND({tricky} AS ?x) }} ORDER BY ?n"
+    exact = sp.answer(store, query, sp.Limits(max_rows=3), "", name)
+    assert not exact.outcome.truncated and len(parsed_rows(exact.body, fmt)) == 3  # type: ignore[arg-type]
+    cut = sp.answer(store, query, sp.Limits(max_rows=2), "", name)
+    rows = parsed_rows(cut.body, fmt)  # type: ignore[arg-type]
+    assert cut.outcome.truncated and len(rows) == 2
+    assert str(rows[0][0]).strip('"').startswith("a},{")
+
+
+@pytest.mark.parametrize("name", ["turtle", "ntriples", "jsonld"])
+def test_a_graph_over_the_row_limit_is_cut(store: ox.Store, name: str) -> None:
+    fmt = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}[name]
+    cut = sp.answer(store, "CONSTRUCT WHERE { ?s ?p ?o }", sp.Limits(max_rows=7), "", name)
+    assert cut.outcome.truncated
+    assert len(list(ox.parse(cut.body, fmt))) == 7  # type: ignore[arg-type]
 
 
 def test_service_description_names_the_endpoint() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from ..compile.iris import PREFIXES
@@ -158,6 +159,10 @@ def _parse(query: str) -> tuple[Any, Any]:
 def check_query(query: str, graphs: Iterable[str] = ()) -> None:
     """Refuse what a read-only query over one dataset must not do; return quietly for a plain query.
 
+    The decision is a function of the query's text; it is remembered for the last :data:`CACHED` texts
+    of up to :data:`CACHED_LENGTH` characters (:func:`verdict`), so a query asked again is not parsed
+    again. The FROM graphs are compared with ``graphs`` on every call.
+
     :param graphs: the named graphs the store holds (FROM and FROM NAMED may name those, nothing else).
     :raises PolicyError: status 400 when the query cannot be parsed or nests too deeply, 403 for
         updates, LOAD, SERVICE and FROM/FROM NAMED outside the dataset.
@@ -166,6 +171,47 @@ def check_query(query: str, graphs: Iterable[str] = ()) -> None:
         raise PolicyError("a SPARQL query is text", status=400)
     if len(query) > MAX_LENGTH:
         raise PolicyError(f"the query is longer than {MAX_LENGTH:,} characters", status=400)
+    found = _cached_verdict(query) if len(query) <= CACHED_LENGTH else _verdict(query)
+    if isinstance(found, _Refusal):
+        raise PolicyError(found.message, found.status, syntax=found.syntax, line=found.line, column=found.column)
+    known = set(graphs)
+    for clause, target in found:
+        if target is None or target not in known:
+            raise PolicyError(f"{clause} <{target}> is refused: this endpoint queries its own dataset only "
+                              "(leave out FROM to query it)")
+
+
+CACHED = 2048  # query texts whose decision is remembered
+CACHED_LENGTH = 20_000  # longer texts are decided every time (the cache stays under ~40 MB)
+
+
+class _Refusal:
+    """A remembered refusal (the arguments of the PolicyError to raise)."""
+
+    __slots__ = ("column", "line", "message", "status", "syntax")
+
+    def __init__(self, exc: PolicyError) -> None:
+        self.message, self.status, self.syntax = str(exc), exc.status, exc.syntax
+        self.line, self.column = exc.line, exc.column
+
+
+def _verdict(query: str) -> _Refusal | tuple[tuple[str, str | None], ...]:
+    """A refusal, or the (clause, graph) of every FROM / FROM NAMED the query names: what the parse decides."""
+    try:
+        return _decide(query)
+    except PolicyError as exc:
+        return _Refusal(exc)
+
+
+_cached_verdict = lru_cache(maxsize=CACHED)(_verdict)
+
+
+def verdict_cache_info() -> Any:
+    """Hits and misses of the remembered decisions (functools' cache_info)."""
+    return _cached_verdict.cache_info()
+
+
+def _decide(query: str) -> tuple[tuple[str, str | None], ...]:
     try:
         tree, algebra = _in_deep_thread(_parse, query)
     except PolicyError:
@@ -182,13 +228,11 @@ def check_query(query: str, graphs: Iterable[str] = ()) -> None:
                                   "queries another")
             if name in _UPDATE_NAMES:
                 raise PolicyError("SPARQL Update is refused: this endpoint is read-only")
-    known = set(graphs)
+    clauses = []
     for name, node in _names(algebra.algebra):  # prefixed names are resolved in the algebra
         if name != "DatasetClause":
             continue
         named = "named" in node
-        clause = "FROM NAMED" if named else "FROM"
         target = node["named"] if named else node["default"] if "default" in node else None
-        if target is None or str(target) not in known:
-            raise PolicyError(f"{clause} <{target}> is refused: this endpoint queries its own dataset only "
-                              "(leave out FROM to query it)")
+        clauses.append(("FROM NAMED" if named else "FROM", None if target is None else str(target)))
+    return tuple(clauses)

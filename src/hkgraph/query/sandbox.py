@@ -260,16 +260,19 @@ class Worker:
         self.info, self.layers = value
         return value  # type: ignore[no-any-return]
 
-    def call(self, job: str, args: tuple[Any, ...], timeout: float | None) -> Any:
+    def call(self, job: str, args: tuple[Any, ...], timeout: float | None, *, cpu_timeout: float | None = None) -> Any:
         """Run one job; returns its value, re-raises its error as :class:`JobError`.
 
-        :raises WorkerCrashError: the worker died, or outran ``timeout`` seconds and was killed.
+        :param timeout: wall seconds the job may take.
+        :param cpu_timeout: CPU seconds the worker may spend on the job (where the system tells:
+            Linux's /proc); a job that only waited for a core, because other work ran, is not stopped.
+        :raises WorkerCrashError: the worker died, or outran a limit and was killed.
         """
         try:
             self.conn.send((job, args))
-            if not self.conn.poll(timeout):
+            if not self._wait(timeout, cpu_timeout):
                 self.kill()
-                raise WorkerCrashError(f"the job ran longer than {timeout:.1f} s", timed_out=True)
+                raise WorkerCrashError(f"the job ran longer than {cpu_timeout or timeout:.1f} s", timed_out=True)
             status, value = self.conn.recv()
         except (EOFError, OSError):
             self.process.join(timeout=2)
@@ -279,6 +282,25 @@ class Worker:
         if status == "ok":
             return value
         raise JobError(*value)
+
+    def _wait(self, timeout: float | None, cpu_timeout: float | None) -> bool:
+        """Wait for the job's answer; False when a limit ran out first."""
+        if cpu_timeout is None:
+            return self.conn.poll(timeout)
+        started = cpu_seconds(self.process.pid)
+        if started is None:  # no way to read the CPU time here: wall time it is
+            return self.conn.poll(cpu_timeout if timeout is None else min(timeout, cpu_timeout))
+        wall_end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            spent = (cpu_seconds(self.process.pid) or started) - started
+            step = max(0.01, min(0.1, cpu_timeout - spent))
+            if wall_end is not None:
+                step = min(step, max(0.0, wall_end - time.monotonic()))
+            if self.conn.poll(step):
+                return True
+            spent = (cpu_seconds(self.process.pid) or started) - started
+            if spent > cpu_timeout or (wall_end is not None and time.monotonic() >= wall_end):
+                return self.conn.poll(0)
 
     @property
     def alive(self) -> bool:
@@ -298,6 +320,19 @@ class JobError(Exception):
         self.kind = kind
         self.status = status
         self.details = details
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used, from /proc; None where that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime (fields 14, 15 of the line)
 
 
 def wait_until(deadline: float) -> float:

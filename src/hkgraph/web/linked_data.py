@@ -135,7 +135,7 @@ async def resource_view(datasette: Any, request: Any) -> Response:
     if endpoint is None:
         return _not_found("no RDF graph is served beside this database")
     exists = await endpoint.pool.run(f"ASK {{ <{iri}> ?p ?o }}", "", "json")
-    if b'"boolean": true' not in (exists.body or b""):
+    if not exists.outcome.boolean:
         return _not_found(f"no such record: {iri}")
     answer = await endpoint.pool.run(describe_query(iri), "", name)
     headers = {

@@ -46,20 +46,55 @@ def load_store(path: Path) -> Any:
 
 
 def open_graph(source: str) -> tuple[Any, tuple[int, list[str]]]:
-    """Worker setup: the store, and (triples, named graphs) for the parent."""
-    store = load_store(Path(source))
+    """Worker setup: the store, and (triples, named graphs) for the parent.
+
+    The number of triples comes from the build-info.json beside the graph when there is one (counting a
+    store of millions of triples takes seconds); the policy's parser is loaded here, so that the first
+    query does not wait for it."""
+    path = Path(source)
+    store = load_store(path)
     graphs = sorted(g.value for g in store.named_graphs() if hasattr(g, "value"))
-    return store, (len(store), graphs)
+    triples = _built_triples(path)
+    if triples is None:
+        triples = len(store)
+    sp.check_query("ASK {}")  # imports rdflib's SPARQL parser
+    return store, (triples, graphs)
+
+
+def _built_triples(path: Path) -> int | None:
+    """The triples build-info.json gives for the build that holds ``path`` (dist/oxigraph, dist/hkgraph.nt)."""
+    import json
+
+    info = path.parent / "build-info.json"
+    if path.name not in ("oxigraph", "hkgraph.nt") or not info.is_file():
+        return None
+    try:
+        triples = json.loads(info.read_text())["triples"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return triples if isinstance(triples, int) else None
 
 
 def answer_job(store: Any, query: str, limits: sp.Limits, accept: str, requested: str | None,
                seconds_left: float) -> sp.Answer:
-    """Worker job: check, run and serialize one query."""
-    return sp.answer(store, query, limits, accept, requested, deadline=time.monotonic() + seconds_left)
+    """Worker job: check, run and serialize one query, within ``seconds_left`` of this worker's CPU time."""
+    return sp.answer(store, query, limits, accept, requested, deadline=time.process_time() + seconds_left,
+                     clock=time.process_time)
+
+
+def default_workers() -> int:
+    """Workers per lane by default: the cores this process may use (at least one)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 # How long a query waits for a free worker (workers are busy, or one is restarting after a kill).
 QUEUE_WAIT = 10.0
+WALL_FACTOR = 3  # a query may take this many times its time limit in wall time (waiting for a core)
 MAX_WAITING = 64  # queries waiting for a lane at once; more are answered 503 at once
 _ERRORS = {"ProtocolError": sp.ProtocolError, "RefusedError": sp.RefusedError, "TimeLimitError": sp.TimeLimitError}
 _REMEMBERED = 4096  # heavy query texts remembered
@@ -99,14 +134,29 @@ class WorkerPool:
         self._all: set[Worker] = set()
         self._closed = False
         self.lanes = {"light": _Lane("light", light), "heavy": _Lane("heavy", size)}
+        # Every worker starts at once; the first (of the light lane) is waited for here, so that a graph
+        # that cannot be opened is an error at startup; the others join their lanes as they get ready.
         started = [(lane, self._spawn()) for lane in self.lanes.values() for _ in range(lane.size)]
-        for lane, worker in started:
-            try:
-                (self.triples, self.graphs), self.layers = worker.wait_ready(start_timeout)
-            except WorkerStartError as exc:
-                self.close()
-                raise RuntimeError(str(exc)) from None
-            lane.idle.put(worker)
+        first_lane, first = started[0]
+        try:
+            (self.triples, self.graphs), self.layers = first.wait_ready(start_timeout)
+        except WorkerStartError as exc:
+            self.close()
+            raise RuntimeError(str(exc)) from None
+        first_lane.idle.put(first)
+
+        def join_the_rest() -> None:
+            for lane, worker in started[1:]:
+                try:
+                    worker.wait_ready(start_timeout)
+                except WorkerStartError:
+                    with self._lock:
+                        self._all.discard(worker)
+                    self._replace(lane, worker)
+                    continue
+                lane.idle.put(worker)
+
+        threading.Thread(target=join_the_rest, daemon=True, name="hkgraph-sparql-start").start()
 
     @property
     def network_isolated(self) -> bool:
@@ -172,8 +222,10 @@ class WorkerPool:
             raise busy from None
         start = time.monotonic()
         try:
-            result = worker.call("hkgraph.web.sparql_pool:answer_job",
-                                 (query, self.limits, accept, requested, limit), limit + 0.25)
+            # the limit is the query's CPU time: waiting for a core while other queries run does not count
+            # (the wall time is bounded too, at a few times the limit)
+            result = worker.call("hkgraph.web.sparql_pool:answer_job", (query, self.limits, accept, requested, limit),
+                                 WALL_FACTOR * limit + 1, cpu_timeout=limit + 0.25)
         except WorkerCrashError as exc:
             self._replace(lane, worker)
             if exc.timed_out:

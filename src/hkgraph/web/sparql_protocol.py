@@ -10,20 +10,17 @@ and the workers cannot open network sockets, so a misjudged query still cannot f
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from ..compile.rdf import PREFIXES
+from ..compile.iris import PREFIXES
 from ..query import policy, sandbox
 from .sparql_errors import explain
 
@@ -77,6 +74,12 @@ _OX_GRAPH_FORMATS = {
     "ntriples": ox.RdfFormat.N_TRIPLES,
     "jsonld": ox.RdfFormat.JSON_LD,
     "rdfxml": ox.RdfFormat.RDF_XML,
+}
+_OX_RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
 }
 _GRAPH_SPELLINGS = {"xml": "rdfxml", "json": "jsonld"}
 # A query is SELECT/ASK ("results") or CONSTRUCT/DESCRIBE ("graph"); the service description is a graph.
@@ -180,25 +183,20 @@ def check_dataset_params(default_graphs: Sequence[str], named_graphs: Sequence[s
 # ------------------------------------------------------------------------------------ execution
 
 
-def run_query(store: ox.Store, query: str, limits: Limits, *, deadline: float | None = None) -> Outcome:
-    """Check and run one query, stopping at ``limits`` (rows are cut, time raises :class:`TimeLimitError`).
+def run_query(store: ox.Store, query: str, limits: Limits, *, deadline: float | None = None,
+              clock: Callable[[], float] = time.monotonic) -> Outcome:
+    """Check and run one query, stopping at ``limits`` (rows are cut, time raises :class:`TimeLimitError`),
+    with the terms read into Python (for the HTML page; :func:`answer` serializes without them).
 
-    ``deadline`` is a ``time.monotonic()`` value; by default now + the time limit.
+    ``deadline`` is a value of ``clock`` (wall time by default; the endpoint's workers count their CPU
+    time, :func:`time.process_time`); by default now + the time limit.
     """
     start = time.monotonic()
     if deadline is None:
-        deadline = start + limits.time_limit_ms / 1000
-    graphs = [g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)]
-    check_query(query, graphs)
-    if time.monotonic() > deadline:
-        raise TimeLimitError(_time_message(limits))
+        deadline = clock() + limits.time_limit_ms / 1000
+    result = _execute(store, query, limits, deadline, clock)
     try:
-        result = store.query(query, prefixes=PREFIXES)
-    except SyntaxError as exc:
-        problem = explain(query, str(exc), PREFIXES)
-        raise ProtocolError(problem.text(), details={"line": problem.line, "column": problem.column}) from None
-    try:
-        outcome = _collect(result, limits, deadline)
+        outcome = _collect(result, limits, deadline, clock)
     except OSError as exc:
         raise ProtocolError(f"SPARQL evaluation error: {exc}", status=500) from None
     outcome.elapsed_ms = (time.monotonic() - start) * 1000
@@ -216,19 +214,177 @@ class Answer:
 
 
 def answer(
-    store: ox.Store, query: str, limits: Limits, accept: str, requested: str | None, *, deadline: float | None = None
+    store: ox.Store, query: str, limits: Limits, accept: str, requested: str | None, *, deadline: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Answer:
-    """Run a query and serialize its result in the format the request asks for."""
-    outcome = run_query(store, query, limits, deadline=deadline)
-    name = negotiate(outcome.kind, accept, requested)
+    """Run a query and serialize its result in the format the request asks for.
+
+    pyoxigraph writes the answer itself (in native code, never one Python object per term) into a sink
+    that stops at the byte limit and the deadline; an answer over the row or byte limit is cut at a row
+    boundary with the format's own parser (:func:`_cut`). Only the HTML page reads the terms in Python.
+    """
+    start = time.monotonic()
+    if deadline is None:
+        deadline = clock() + limits.time_limit_ms / 1000
+    result = _execute(store, query, limits, deadline, clock)
+    kind = "graph" if isinstance(result, ox.QueryTriples) else "results"
+    name = negotiate(kind, accept, requested)
     if name == "html":
+        try:
+            outcome = _collect(result, limits, deadline, clock)
+        except OSError as exc:
+            raise ProtocolError(f"SPARQL evaluation error: {exc}", status=500) from None
+        outcome.elapsed_ms = (time.monotonic() - start) * 1000
         return Answer(name, None, outcome)
-    if outcome.kind == "results":
-        body = serialize_results(outcome, name)
+    outcome = Outcome(kind)
+    if isinstance(result, ox.QueryBoolean):
+        outcome.boolean = bool(result)
+        body = result.serialize(format=_OX_RESULT_FORMATS[name])
     else:
-        body = serialize_graph(outcome.triples, name)
-    outcome.rows, outcome.triples = [], []
+        fmt = _OX_RESULT_FORMATS[name] if kind == "results" else ox.RdfFormat.N_TRIPLES
+        sink = _Sink(limits.max_bytes, deadline, limits, clock)
+        try:
+            result.serialize(sink, fmt)
+        except _FullError:
+            pass
+        except TimeLimitError:
+            raise
+        except OSError as exc:
+            raise ProtocolError(f"SPARQL evaluation error: {exc}", status=500) from None
+        if clock() > deadline:
+            raise TimeLimitError(_time_message(limits))
+        body, outcome.truncated = _cut(b"".join(sink.parts), "ntriples" if kind == "graph" else name,
+                                       limits.max_rows, complete=not sink.full)
+        if kind == "graph" and name != "ntriples":
+            prefixes = PREFIXES if name in ("turtle", "rdfxml") else None
+            body = ox.serialize(ox.parse(body, ox.RdfFormat.N_TRIPLES), None, _OX_GRAPH_FORMATS[name],
+                                prefixes=prefixes) or b""
+    outcome.elapsed_ms = (time.monotonic() - start) * 1000
     return Answer(name, body, outcome)
+
+
+def _execute(store: ox.Store, query: str, limits: Limits, deadline: float, clock: Callable[[], float]) -> Any:
+    """Check a query (:func:`check_query`) and start it; the engine's answer is read by the caller."""
+    graphs = [g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)]
+    check_query(query, graphs)
+    if clock() > deadline:
+        raise TimeLimitError(_time_message(limits))
+    try:
+        return store.query(query, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        problem = explain(query, str(exc), PREFIXES)
+        raise ProtocolError(problem.text(), details={"line": problem.line, "column": problem.column}) from None
+
+
+class _FullError(Exception):
+    """The answer reached the byte limit: what was written so far is cut at a row boundary."""
+
+
+class _Sink:
+    """Where pyoxigraph writes an answer (in slices of about 8 KB): stops at ``max_bytes`` and the deadline."""
+
+    def __init__(self, max_bytes: int, deadline: float, limits: Limits, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.max_bytes = max_bytes
+        self.deadline = deadline
+        self.limits = limits
+        self.full = False
+
+    def write(self, data: bytes) -> int:
+        if self.clock() > self.deadline:
+            raise TimeLimitError(_time_message(self.limits))
+        room = self.max_bytes - self.size
+        if len(data) > room:  # keep the bytes up to the limit: the cut happens at a row boundary before it
+            self.parts.append(bytes(data[:room]))
+            self.size = self.max_bytes
+            self.full = True
+            raise _FullError
+        self.parts.append(bytes(data))
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+_JSON_ROWS = b'"bindings":['
+
+
+def _cut(body: bytes, name: str, max_rows: int, *, complete: bool) -> tuple[bytes, bool]:
+    """``body`` (a whole answer, or the first bytes of one when not ``complete``) cut to at most
+    ``max_rows`` rows; returns (body, truncated).
+
+    Rows are counted where the format makes it exact and cheap (a line of TSV or N-Triples, a
+    ``<result>`` of XML); for JSON and CSV a quick count that can only overestimate (a row boundary
+    spelled inside a string) decides whether the format's parser (the standard library's json and csv)
+    needs to find the exact boundaries.
+    """
+    if name in ("tsv", "ntriples"):
+        header = 1 if name == "tsv" else 0
+        if complete and body.count(b"\n") - header <= max_rows:
+            return body, False
+        lines = body.split(b"\n")
+        if not complete:
+            lines = lines[:-1]  # the last line may be cut short
+        kept = lines[: header + max_rows]
+        return b"".join(line + b"\n" for line in kept), True
+    if name == "xml":
+        if complete and body.count(b"<result>") <= max_rows:
+            return body, False
+        end, found = body.find(b"<results>") + len(b"<results>"), 0
+        while found < max_rows:
+            close = body.find(b"</result>", end)
+            if close < 0:
+                break
+            end, found = close + len(b"</result>"), found + 1
+        return body[:end] + b"</results></sparql>", True
+    if name == "json":
+        if complete and body.count(b"},{") + 1 <= max_rows:
+            return body, False
+        return _cut_json(body, max_rows, complete)
+    if name == "csv":
+        if complete and body.count(b"\n") - 1 <= max_rows:
+            return body, False
+        import csv
+        import io
+
+        text = body.decode("utf-8", errors="ignore")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        if not complete:
+            rows = rows[:-1]
+        if len(rows) - 1 <= max_rows and complete:
+            return body, False
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(rows[: 1 + max_rows])
+        return out.getvalue().encode(), True
+    raise ValueError(f"not a results format: {name}")
+
+
+def _cut_json(body: bytes, max_rows: int, complete: bool) -> tuple[bytes, bool]:
+    """The JSON results cut after ``max_rows`` bindings, found by decoding them one by one."""
+    text = body.decode("utf-8", errors="ignore")
+    start = text.find(_JSON_ROWS.decode())
+    if start < 0:
+        raise ProtocolError("the engine wrote results that cannot be read", status=500)
+    decoder = json.JSONDecoder()
+    pos, end, rows = start + len(_JSON_ROWS), start + len(_JSON_ROWS), 0
+    while rows < max_rows:
+        try:
+            _row, after = decoder.raw_decode(text, pos)
+        except ValueError:
+            break  # the end of a cut answer
+        end, rows = after, rows + 1
+        if text[after:after + 1] != ",":
+            break
+        pos = after + 1
+    if complete and text[end:end + 1] == "]":
+        return body, False  # the quick count overestimated: every row fits
+    # the flag goes before "results": parsers that stream the bindings (pyoxigraph's) stop reading after them
+    results = text.find('"results":')
+    flag = f'"truncated":true,"rows":{rows},'
+    return (text[:results] + flag + text[results:end] + "]}}").encode(), True
 
 
 def _term_bytes(term: Any) -> int:
@@ -242,7 +398,7 @@ def _term_bytes(term: Any) -> int:
     return len(term.value.encode()) + 40
 
 
-def _collect(result: Any, limits: Limits, deadline: float) -> Outcome:
+def _collect(result: Any, limits: Limits, deadline: float, clock: Callable[[], float] = time.monotonic) -> Outcome:
     """Read the engine's answer up to the row and byte limits (the rest is cut and flagged)."""
     if isinstance(result, ox.QueryBoolean):
         return Outcome("results", boolean=bool(result))
@@ -254,7 +410,7 @@ def _collect(result: Any, limits: Limits, deadline: float) -> Outcome:
             if i >= limits.max_rows:
                 outcome.truncated = True
                 break
-            if i % 256 == 0 and time.monotonic() > deadline:
+            if i % 256 == 0 and clock() > deadline:
                 raise TimeLimitError(_time_message(limits))
             row = [solution[n] for n in names]
             size += sum(_term_bytes(t) for t in row) + 16
@@ -262,7 +418,7 @@ def _collect(result: Any, limits: Limits, deadline: float) -> Outcome:
                 outcome.truncated = True
                 break
             outcome.rows.append(row)
-        if time.monotonic() > deadline:
+        if clock() > deadline:
             raise TimeLimitError(_time_message(limits))
         return outcome
     outcome = Outcome("graph")
@@ -270,14 +426,14 @@ def _collect(result: Any, limits: Limits, deadline: float) -> Outcome:
         if i >= limits.max_rows:
             outcome.truncated = True
             break
-        if i % 256 == 0 and time.monotonic() > deadline:
+        if i % 256 == 0 and clock() > deadline:
             raise TimeLimitError(_time_message(limits))
         size += _term_bytes(triple) + 8
         if size > limits.max_bytes:
             outcome.truncated = True
             break
         outcome.triples.append(triple)
-    if time.monotonic() > deadline:
+    if clock() > deadline:
         raise TimeLimitError(_time_message(limits))
     return outcome
 
@@ -348,100 +504,6 @@ def media_type(name: str) -> str:
 
 
 # -------------------------------------------------------------------------------- serialization
-
-
-def term_json(term: Any) -> dict[str, Any]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, Any] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, ox.Triple):
-        return {
-            "type": "triple",
-            "value": {"subject": term_json(term.subject), "predicate": term_json(term.predicate),
-                      "object": term_json(term.object)},
-        }
-    raise TypeError(f"not an RDF term: {term!r}")
-
-
-def _term_xml(term: Any) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-        if term.datatype.value != XSD_STRING:
-            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-        return f"<literal>{escape(term.value)}</literal>"
-    return (f"<triple><subject>{_term_xml(term.subject)}</subject><predicate>{_term_xml(term.predicate)}"
-            f"</predicate><object>{_term_xml(term.object)}</object></triple>")
-
-
-def _term_csv(term: Any) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    if isinstance(term, ox.NamedNode | ox.Literal):
-        return term.value
-    return str(term)
-
-
-def serialize_results(outcome: Outcome, name: str) -> bytes:
-    """SELECT or ASK results in the SPARQL 1.1 results formats (JSON, XML, CSV, TSV)."""
-    if name == "json":
-        if outcome.boolean is not None:
-            doc: dict[str, Any] = {"head": {}, "boolean": outcome.boolean}
-        else:
-            bindings = [
-                {var: term_json(term) for var, term in zip(outcome.variables, row, strict=True) if term is not None}
-                for row in outcome.rows
-            ]
-            doc = {"head": {"vars": outcome.variables}, "results": {"bindings": bindings}}
-            if outcome.truncated:  # said in the body too, for clients that never look at headers
-                doc["truncated"] = True
-                doc["rows"] = len(outcome.rows)
-        return json.dumps(doc, ensure_ascii=False).encode()
-    if name == "xml":
-        parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
-        parts += [f"<variable name={quoteattr(v)}/>" for v in outcome.variables]
-        parts.append("</head>\n")
-        if outcome.boolean is not None:
-            parts.append(f"<boolean>{'true' if outcome.boolean else 'false'}</boolean>\n")
-        else:
-            parts.append("<results>\n")
-            for row in outcome.rows:
-                cells = "".join(
-                    f"<binding name={quoteattr(var)}>{_term_xml(term)}</binding>"
-                    for var, term in zip(outcome.variables, row, strict=True) if term is not None
-                )
-                parts.append(f"<result>{cells}</result>\n")
-            parts.append("</results>\n")
-        parts.append("</sparql>\n")
-        return "".join(parts).encode()
-    if outcome.boolean is not None:
-        # CSV and TSV have no boolean form; answer with one column, as common endpoints do.
-        return f"boolean\r\n{'true' if outcome.boolean else 'false'}\r\n".encode()
-    if name == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(outcome.variables)
-        writer.writerows([_term_csv(t) for t in row] for row in outcome.rows)
-        return out.getvalue().encode()
-    if name == "tsv":
-        lines = ["\t".join(f"?{v}" for v in outcome.variables)]
-        lines += ["\t".join("" if t is None else str(t) for t in row) for row in outcome.rows]
-        return ("\n".join(lines) + "\n").encode()
-    raise ValueError(f"not a results format: {name}")
 
 
 def serialize_graph(triples: Sequence[ox.Triple], name: str) -> bytes:

@@ -24,8 +24,8 @@ else ``hkgraph.nt`` loaded into memory) or from the path in the plugin settings:
         max_rows: 10000          # rows (or triples) per answer; the rest is cut and flagged
         max_bytes: 16777216      # bytes per answer, about; the rest is cut and flagged
         max_memory_mb: 2048      # address space of each query worker
-        max_concurrent: 2        # worker processes of the heavy lane, so slow queries running at once
-        light_workers: 1         # worker processes of the light lane (queries not yet seen to be slow)
+        max_concurrent: 2        # worker processes of the heavy lane (default: the cores this server may use)
+        light_workers: 2         # worker processes of the light lane (default: the cores, as well)
         light_ms: 500            # a query slower than this moves to the heavy lane
         allowed_hosts: []        # Host names accepted besides loopback ones when bound to loopback
         debug_pages: false       # serve Datasette's /-/versions, /-/threads … pages
@@ -65,7 +65,7 @@ from ..advise_page import ROUTES as ADVISE_ROUTES
 from ..bounded import BadFormError, BodyTooLargeError, read_body
 from ..guard import guard_app, harden_connection, quiet_exceptions, safe_href
 from ..metadata import DATABASE, NORMALISE_SQL
-from ..sparql_pool import WorkerPool
+from ..sparql_pool import WorkerPool, default_workers
 
 PATH = "/-/sparql"
 PLUGIN = "hkgraph"
@@ -142,8 +142,8 @@ def read_config(datasette: Any) -> dict[str, Any]:
         "max_rows": config.get("max_rows", defaults.max_rows),
         "max_bytes": config.get("max_bytes", defaults.max_bytes),
         "max_memory_mb": config.get("max_memory_mb", defaults.max_memory_mb),
-        "max_concurrent": config.get("max_concurrent", 2),
-        "light_workers": config.get("light_workers", 1),
+        "max_concurrent": config.get("max_concurrent", default_workers()),
+        "light_workers": config.get("light_workers", default_workers()),
         "light_ms": config.get("light_ms", 500),
         "allowed_hosts": config.get("allowed_hosts", []),
         "debug_pages": config.get("debug_pages", False),
