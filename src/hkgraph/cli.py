@@ -379,8 +379,10 @@ def serve(root: Path, host: str, port: int, release_path: Path | None) -> None:
         metadata.write_text(render_metadata(), encoding="utf-8")
     else:
         dist = ensure_built(root)
+    # Facet suggestions probe every column of a table on every page (over a second at 100,000 tips); the
+    # tables have their facets configured in metadata.yml instead.
     args = [sys.executable, "-m", "datasette", "serve", "-i", str(dist / "hkgraph.db"),
-            "--host", host, "--port", str(port)]
+            "--host", host, "--port", str(port), "--setting", "suggest_facets", "off"]
     if metadata.exists():
         args += ["--metadata", str(metadata)]
     # /-/downloads lists (and /downloads/ serves) the latest release under dist/release/, looked up per

@@ -24,6 +24,8 @@ from ..records.mentions import normalise, resolver_labels
 from ..records.paths import COVERAGE_FILE
 from .rdf import parameter_values, section_url, site_url
 
+TIP_INDEXES = ("status", "kind", "certainty", "page", "date")  # faceted and sorted on
+
 # Entity kind → table name, in an order where every referenced table comes first.
 ENTITY_TABLES: dict[str, str] = {
     "person": "people",
@@ -331,7 +333,10 @@ def _write_tips(db: sqlite_utils.Database, dataset: Dataset, vocab: Vocabulary) 
         ),
         batch_size=2000,
     )
-    db["tips"].create_index(["status"])  # type: ignore[union-attr]
+    # the columns the tips table is faceted and sorted on: counted and ordered through their indexes
+    # (at 100,000 tips a facet or a sort by date over the table's rows takes 100-200 ms, over an index a few)
+    for column in TIP_INDEXES:
+        db["tips"].create_index([column])  # type: ignore[union-attr]
     links: dict[str, list[dict[str, Any]]] = {name: [] for name in LINK_TABLES}
     for t in tips:
         seen: set[tuple[str, str]] = set()

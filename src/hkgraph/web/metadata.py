@@ -33,8 +33,10 @@ CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
 # Facets shown by default, sortable columns and the column that names a row in links.
 FACETS: dict[str, list[Any]] = {
     # pack counts through tip_nodes (hkgraph.web.facets); dates are a from/to range on the page
-    "tips": ["kind", {"array": "goals"}, {"array": "tags"}, {"pack": "nodes"}, "status", "certainty", "page"],
-    "current_tips": ["kind", {"array": "goals"}, {"array": "tags"}, "certainty", "page"],
+    "tips": [{"counts": "kind"}, {"links": "goals"}, {"links": "tags"}, {"pack": "nodes"}, {"counts": "status"},
+             {"counts": "certainty"}, {"counts": "page"}],
+    "current_tips": [{"counts": "kind"}, {"links": "goals"}, {"links": "tags"}, {"counts": "certainty"},
+                     {"counts": "page"}],
     "settings": ["advice", "parameter_id", "node_id", "model_id", "hardware_id"],
     "advice": ["advice", "node", "parameter"],
     "nodes": ["repo", "class_name_status"],
@@ -357,11 +359,6 @@ def build_metadata() -> dict[str, Any]:
             }
         },
         "plugins": {
-            "datasette-render-markdown": {
-                "columns": MARKDOWN_COLUMNS,
-                "extensions": ["tables", "fenced_code"],
-                "extra_tags": ["table", "thead", "tbody", "tr", "th", "td", "div"],
-            },
             "hkgraph": dict(PLUGIN_DEFAULTS),
         },
     }

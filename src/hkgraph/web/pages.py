@@ -186,7 +186,7 @@ async def _tip_page(db: _DB, row: dict[str, Any]) -> Page:
         page.facts.append(("Goals", [Item(g, await _goal_url(db, g)) for g in goals]))
     tags = _json_list(row.get("tags"))
     if tags:
-        page.facts.append(("Topics", [Item(t, db.table_url("tips", tags__arraycontains=t)) for t in tags]))
+        page.facts.append(("Topics", [Item(t, db.table_url("tips", _tag=t)) for t in tags]))
     page.sections += await _tip_links(db, tip_id)
     quotes = await _tip_quotes(db, tip_id)
     if quotes:
@@ -199,7 +199,7 @@ async def _tip_page(db: _DB, row: dict[str, Any]) -> Page:
 
 async def _goal_url(db: _DB, goal: str) -> str:
     """The tips table filtered to a goal."""
-    return db.table_url("tips", goals__arraycontains=goal)
+    return db.table_url("tips", _goal=goal)
 
 
 async def _tip_values(db: _DB, table: str, column: str, tip_id: str) -> list[str]:

@@ -149,7 +149,7 @@ class WorkerPool:
             for lane, worker in started[1:]:
                 try:
                     worker.wait_ready(start_timeout)
-                except WorkerStartError:
+                except (WorkerStartError, OSError):  # OSError: the pool was closed meanwhile
                     with self._lock:
                         self._all.discard(worker)
                     self._replace(lane, worker)
