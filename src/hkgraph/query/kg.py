@@ -32,7 +32,6 @@ from ..compile.iris import BASE, RELATION_PREDICATES, expand
 from . import fieldmap
 from .engine import QueryError, open_store, run_sparql
 from .policy import PolicyError, check_query
-from .releases import ReleaseError, open_release
 from .remote import RemoteSparql, is_endpoint
 from .sql import connect_sql, sql_rows
 
@@ -202,6 +201,8 @@ class KnowledgeGraph:
     @staticmethod
     def _from_release(path: Path) -> Path:
         """A release archive as `hkgraph release` wrote it, checked and prepared (:mod:`.releases`)."""
+        from .releases import ReleaseError, open_release  # archives only: tarfile and zipfile load with it
+
         try:
             return open_release(path)
         except ReleaseError as exc:

@@ -10,6 +10,7 @@ and the workers cannot open network sockets, so a misjudged query still cannot f
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import mimeparse
 import pyoxigraph as ox
 
 from ..compile.iris import PREFIXES
@@ -450,30 +452,12 @@ def format_name(value: str) -> str | None:
     return _ALIASES.get(value.strip().lower().split(";")[0].strip())
 
 
-def _accept_entries(accept: str) -> list[tuple[float, int, str]]:
-    entries = []
-    for position, part in enumerate(accept.split(",")):
-        pieces = [p.strip() for p in part.split(";")]
-        if not pieces[0]:
-            continue
-        q = 1.0
-        for param in pieces[1:]:
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        entries.append((q, position, pieces[0].lower()))
-    entries.sort(key=lambda e: (-e[0], e[1]))
-    return entries
-
-
 def negotiate(kind: str, accept: str | None, requested: str | None = None, *, html: bool = True) -> str:
     """The format name to answer with, for a query ``kind`` ("results" or "graph").
 
-    An explicit ``format=``/``output=`` value wins; otherwise the Accept header in q order; otherwise the
-    kind's default. ``html`` says whether an HTML page may be chosen.
+    An explicit ``format=``/``output=`` value wins; otherwise the best match of the Accept header (by
+    python-mimeparse: quality, then specificity); otherwise the kind's default. ``html`` says whether an HTML
+    page may be chosen.
     """
     allowed = set(RESULT_FORMATS if kind == "results" else GRAPH_FORMATS)
     if html:
@@ -486,15 +470,23 @@ def negotiate(kind: str, accept: str | None, requested: str | None = None, *, ht
             choices = ", ".join(sorted(allowed - {"html"}))
             raise ProtocolError(f"format {requested!r} is not available for this query; choose one of {choices}")
         return name
-    for q, _pos, media in _accept_entries(accept or ""):
-        if q <= 0:
-            continue
-        if media in ("*/*", "application/*", "text/*"):
-            return DEFAULTS[kind]
-        name = format_name(media)
-        if name in allowed:
-            return name  # type: ignore[return-value]
-    return DEFAULTS[kind]
+    if not accept:
+        return DEFAULTS[kind]
+    try:
+        media = mimeparse.best_match(_supported(kind, html), accept)
+    except (ValueError, IndexError):  # a header mimeparse cannot read
+        return DEFAULTS[kind]
+    return _ALIASES[media] if media else DEFAULTS[kind]
+
+
+@functools.cache
+def _supported(kind: str, html: bool) -> list[str]:
+    """The media types a ``kind`` of answer can be given in, in rising order of preference (mimeparse breaks
+    ties of quality and specificity by this order): the kind's default last, so that ``*/*`` gets it."""
+    allowed = set(RESULT_FORMATS if kind == "results" else GRAPH_FORMATS) | ({"html"} if html else set())
+    default = RESULT_FORMATS.get(DEFAULTS[kind]) or GRAPH_FORMATS[DEFAULTS[kind]]
+    types = [m for m, name in _ALIASES.items() if "/" in m and name in allowed and m != default]
+    return [*types, default]
 
 
 def media_type(name: str) -> str:

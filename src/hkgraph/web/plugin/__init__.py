@@ -53,7 +53,7 @@ import pyoxigraph as ox
 from datasette import hookimpl
 from datasette.filters import FilterArguments
 from datasette.utils import tilde_decode, tilde_encode
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import Request, Response
 from markupsafe import Markup
 
 from ...compile.rdf import PREFIXES
@@ -415,11 +415,33 @@ def asgi_wrapper(datasette: Any) -> Any:
         async def checked(scope: dict[str, Any], receive: Any, send: Any) -> None:
             if scope.get("type") == "http":
                 await freshness.check(datasette, _reload_graph)
+                if _protocol_request(scope):
+                    await datasette.invoke_startup()  # as Datasette's own router does (once)
+                    response = await sparql_view(datasette, Request(scope, receive))
+                    await response.asgi_send(send)
+                    return
             await app(scope, receive, send)
 
         return guard_app(checked, config)
 
     return wrap
+
+
+def _protocol_request(scope: dict[str, Any]) -> bool:
+    """A SPARQL Protocol request that wants no HTML page: answered by :func:`sparql_view` straight from the
+    ASGI wrapper (inside the Host check), without Datasette's routing, CSRF, tracing and permission layers,
+    which cost more than a lookup query. Pages (and anything else) go through Datasette."""
+    if scope.get("path") != PATH or scope.get("method") not in ("GET", "POST", "HEAD", "OPTIONS"):
+        return False
+    accept = ""
+    for key, value in scope.get("headers") or ():
+        if key == b"accept":
+            accept = value.decode("latin-1")
+    if sp.negotiate("results", accept) == "html":
+        return False
+    query = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    requested = (query.get("format") or query.get("output") or [""])[0]
+    return requested.strip().lower() not in ("html", "text/html", "application/xhtml+xml")
 
 
 def _quiet_datasette_tracebacks() -> None:
