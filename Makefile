@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 PORT ?= 8001
 
-.PHONY: help runtime install serve build yasqe test lint pytest schema fmt system-deps bench clean
+.PHONY: help runtime install serve build yasqe test lint pytest schema fmt system-deps bench bench-stages clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -50,11 +50,15 @@ schema: install  ## regenerate schema/ from the models
 fmt: install  ## rewrite records in canonical form
 	$(BIN)/hkgraph fmt
 
-system-deps:  ## Debian packages the tests need (headless Chromium); run as root
+system-deps:  ## Debian packages the tests and benchmarks need (headless Chromium, the sqlite3 shell); run as root
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v sqlite3 >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null; }
 
-bench: install  ## scale benchmarks (writes benchmarks/RESULTS.md)
-	$(BIN)/python benchmarks/run.py
+bench: install system-deps  ## hkgraph next to sqlite3, oxigraph and pyoxigraph (writes benchmarks/RESULTS.md)
+	$(BIN)/python benchmarks/compare.py
+
+bench-stages: install  ## build time by stage, peak memory, the plain path (writes benchmarks/STAGES.md)
+	$(BIN)/python benchmarks/run.py --out benchmarks/STAGES.md
 
 yasqe:  ## refresh the SPARQL editor's built files in src/hkgraph/web/plugin/static/ (needs npm; commit the result)
 	sh scripts/yasqe_assets.sh

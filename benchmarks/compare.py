@@ -169,8 +169,14 @@ def section_builds(args: argparse.Namespace) -> dict[str, Any]:
         cold_rounds = {"real": args.rounds_cold, "10000": 2}.get(size, 1)
         load_before = os.getloadavg()[0]
         cold: dict[str, list[Run]] = {who: [] for who in codes}
+        # the code before issue 15 needs minutes for a cold 100k build: it is built once (when missing), not timed
+        timed = [who for who in codes if who == "after" or size != "100000"]
+        for who in codes:
+            if who not in timed and not (dists[who] / "hkgraph.db").exists():
+                assert run([HKGRAPH, "build", "--root", str(roots[who]), "--out", str(dists[who])],
+                           env=env_for(codes[who])).returncode == 0
         for _ in range(cold_rounds):
-            for who in random.sample(list(codes), len(codes)):
+            for who in random.sample(timed, len(timed)):
                 cold[who].append(run([HKGRAPH, "build", "--full", "--root", str(roots[who]), "--out", str(dists[who])],
                                      env=env_for(codes[who]), memory=True))
                 assert cold[who][-1].returncode == 0, cold[who][-1].stderr[-3000:]
@@ -179,7 +185,7 @@ def section_builds(args: argparse.Namespace) -> dict[str, Any]:
                      for who in codes}
         noop, _load = interleaved(noop_runs, args.rounds_noop if size != "100000" else 3)
         entry: dict[str, Any] = {"size": size, "cold": {}, "noop": {}, "rebuild": {}}
-        for who in codes:
+        for who in timed:
             walls = [r.wall for r in cold[who]]
             entry["cold"][who] = {"wall": statistics.median(walls), "cpu": statistics.median(r.cpu for r in cold[who]),
                                   "pss": max(r.peak_pss for r in cold[who]), "uss": max(r.peak_uss for r in cold[who])}
