@@ -42,7 +42,7 @@ def write_report(path: Path, info: dict[str, Any], results: list[dict[str, Any]]
     w = out.append
     w("# Scale benchmarks")
     w("")
-    w("Written by `make bench` (`python benchmarks/run.py`); numbers are medians where a timing was repeated. "
+    w("Written by `make bench-stages` (`python benchmarks/run.py`); numbers are medians where a timing was repeated. "
       "Data: `benchmarks/generate.py` (synthetic tips in the real record contract, seed 0: one node per 25 tips, "
       "three parameters per node, one model per 100 tips; about 33 triples per tip with the vocabulary).")
     w("")

@@ -1,6 +1,6 @@
 """Scale benchmarks: build time by stage, peak memory, the plain path, rebuilds and query latency.
 
-``make bench`` (or ``python benchmarks/run.py``) generates synthetic data at 1k, 10k and 100k tips
+``make bench-stages`` (or ``python benchmarks/run.py --out benchmarks/STAGES.md``) generates synthetic data at 1k, 10k and 100k tips
 under benchmarks/work/ (kept between runs), measures, and writes benchmarks/RESULTS.md. Every build
 and every query set runs in a fresh process, so that peak memory is that of one build.
 
@@ -289,7 +289,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=7, help="runs per timing (the median is reported)")
     parser.add_argument("--work", type=Path, default=HERE / "work")
-    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--out", type=Path, default=HERE / "STAGES.md")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     info = machine()
