@@ -100,3 +100,20 @@ def test_a_table_on_built_data_loads_no_heavy_module(args: list[str], built_dist
                           text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+def test_the_name_index_from_sqlite_equals_the_one_from_the_graph(graph: KnowledgeGraph) -> None:
+    """On the files the name index is read from hkgraph.db's names table; it is the graph's, name for name."""
+    assert graph.dist is not None
+    from_sql = KnowledgeGraph.open(graph.dist)
+    from_graph = KnowledgeGraph.open(graph.dist)
+    from_graph._labels_from_sql = lambda: None  # type: ignore[method-assign]
+    try:
+        sql_labels, graph_labels = from_sql._load_labels(), from_graph._load_labels()
+        assert {k: dict(v) for k, v in sql_labels.items()} == {k: dict(v) for k, v in graph_labels.items()}
+        assert from_sql._names == from_graph._names and len(from_sql._names) > 20
+        assert dict(from_sql._spellings) == dict(from_graph._spellings)
+        assert from_sql._parameter_nodes == from_graph._parameter_nodes
+    finally:
+        from_sql.close()
+        from_graph.close()
