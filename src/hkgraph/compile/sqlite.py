@@ -154,6 +154,7 @@ def _write_entities(db: sqlite_utils.Database, dataset: Dataset) -> None:
             for e in sorted(dataset.entities[kind].values(), key=lambda e: e.id)
         )
         db[table].insert_all(rows, batch_size=2000)  # type: ignore[union-attr]
+    db["parameters"].create_index(["node"])  # type: ignore[union-attr]  # a node page lists its parameters
     for (kind, name), (table, owner, target, other) in SPLIT_TABLES.items():
         db[table].create(  # type: ignore[union-attr]
             {owner: str, target: str}, pk=(owner, target),
@@ -394,7 +395,9 @@ def _write_tips(db: sqlite_utils.Database, dataset: Dataset, vocab: Vocabulary) 
         }
         for t in tips for i, s in enumerate(t.settings, 1)
     )
-    db["settings"].create_index(["parameter_id"])  # type: ignore[union-attr]
+    # the record pages list a tip's, a node's, a model's or a GPU's settings: each through an index
+    for column in ("parameter_id", "tip_id", "node_id", "model_id", "hardware_id"):
+        db["settings"].create_index([column])  # type: ignore[union-attr]
     db["schedule_entries"].create(  # type: ignore[union-attr]
         {"id": str, "setting_id": str, "position": int, "at": str, "value": str, "min": float, "max": float,
          "model_id": str},

@@ -356,7 +356,13 @@ async def _entity_page(db: _DB, table: str, row: dict[str, Any]) -> Page:
 async def _entity_settings(db: _DB, column: str, ident: str) -> list[dict[str, Any]]:
     if "advice" not in await db.tables():
         return []
-    rows = await db.rows(f"SELECT * FROM advice WHERE [{column}] = :id ORDER BY parameter, id", {"id": ident})
+    if column == "node_id":  # the view's node is COALESCE(setting's node, parameter's node): no index serves it
+        rows = await db.rows(
+            "SELECT * FROM advice WHERE id IN (SELECT id FROM settings WHERE node_id = :id UNION "
+            "SELECT settings.id FROM parameters CROSS JOIN settings ON settings.parameter_id = parameters.id "
+            "WHERE settings.node_id IS NULL AND parameters.node = :id) ORDER BY parameter, id", {"id": ident})
+    else:
+        rows = await db.rows(f"SELECT * FROM advice WHERE [{column}] = :id ORDER BY parameter, id", {"id": ident})
     return [{
         "parameter": Item(r.get("parameter") or r["parameter_id"], db.row_url("parameters", r["parameter_id"])),
         "advice": r.get("advice"), "value": r.get("advised"), "condition": r.get("condition"),
