@@ -3,25 +3,33 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
 PORT ?= 8001
 
-.PHONY: help install serve build test lint pytest schema fmt system-deps bench clean
+.PHONY: help runtime install serve build yasqe test lint pytest schema fmt system-deps bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml
+# The runtime (what `make serve` needs) and the test tools (Playwright, ruff, … for `make test`) install apart.
+$(RUNTIME_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP): $(RUNTIME_STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+runtime: $(RUNTIME_STAMP)  ## create .venv and install hkgraph with its runtime dependencies only
+
 install: $(STAMP)  ## create .venv and install hkgraph with its test tools
 
-build: install  ## validate data/ and write dist/ (atomic)
+build: runtime  ## validate data/ and write dist/ (atomic)
 	$(BIN)/hkgraph build
 
-serve: install  ## build if stale and serve the dataset with Datasette on 127.0.0.1:$(PORT)
+serve: runtime  ## build if stale and serve the dataset with Datasette on 127.0.0.1:$(PORT)
 	$(BIN)/hkgraph serve --port $(PORT)
 
 lint: install  ## ruff, generated-schema and metadata.yml drift, canonical records, data validation
@@ -47,6 +55,9 @@ system-deps:  ## Debian packages the tests need (headless Chromium); run as root
 
 bench: install  ## scale benchmarks (writes benchmarks/RESULTS.md)
 	$(BIN)/python benchmarks/run.py
+
+yasqe:  ## refresh the SPARQL editor's built files in src/hkgraph/web/plugin/static/ (needs npm; commit the result)
+	sh scripts/yasqe_assets.sh
 
 clean:  ## remove built files
 	rm -rf dist .pytest_cache

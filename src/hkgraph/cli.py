@@ -363,9 +363,12 @@ def serve(root: Path, host: str, port: int, release_path: Path | None) -> None:
             "--host", host, "--port", str(port)]
     if metadata.exists():
         args += ["--metadata", str(metadata)]
-    # The release files, listed on /-/downloads, are served under /downloads/.
-    if release_path is None and (dist / "release").is_dir():
-        args += ["--static", f"downloads:{dist / 'release'}"]
+    # /-/downloads lists (and /downloads/ serves) the latest release under dist/release/, looked up per
+    # request; with --release, the plugin offers that release's own files.
+    if release_path is not None:
+        os.environ["HKGRAPH_RELEASE"] = str(release_path.resolve())
+    else:
+        os.environ.pop("HKGRAPH_RELEASE", None)
     click.echo(f"serving {dist / 'hkgraph.db'} at http://{host}:{port}/")
     os.execv(sys.executable, args)
 

@@ -7,6 +7,7 @@ per module to check the formats with independent tools (frictionless, rdflib) on
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -434,13 +435,15 @@ def test_a_rebuild_keeps_the_releases(tmp_path):
     assert verify_release(release.folder).ok and all(a.is_file() for a in release.archives)
 
 
-def test_serve_links_release_files_under_downloads(releases, monkeypatch):
+def test_serve_leaves_downloads_to_the_plugin(releases, monkeypatch):
+    # /downloads/ is the plugin's route, which finds the release per request (one made after start too)
     calls = []
     monkeypatch.setattr(os, "execv", lambda exe, args: calls.append(args))
+    monkeypatch.setenv("HKGRAPH_RELEASE", "/left/over")
     result = CliRunner().invoke(cli, ["serve", "--root", str(releases["root"])])
     assert result.exit_code == 0, result.output
-    args = calls[0]
-    assert args[args.index("--static") + 1] == f"downloads:{releases['out']}"
+    assert "--static" not in calls[0]
+    assert "HKGRAPH_RELEASE" not in os.environ
 
 
 @pytest.mark.e2e
@@ -470,6 +473,14 @@ def test_serve_release_e2e(releases, tmp_path):
         assert r.status_code == 200
         assert [t["id"] for t in r.json()] == ["cfg-one-with-distill-lora", "fp8-quantization-saves-vram",
                                                 "teacache-threshold"]
+        # the downloads page lists the release the server was started with, and serves its files
+        archive = releases["second"].archives[1]
+        page = httpx.get(f"http://127.0.0.1:{port}/-/downloads", timeout=10).text
+        assert f'href="/downloads/release/{archive.name}"' in page
+        assert hashlib.sha256(archive.read_bytes()).hexdigest() in page
+        got = httpx.get(f"http://127.0.0.1:{port}/downloads/release/{archive.name}", timeout=10)
+        assert got.status_code == 200 and got.content == archive.read_bytes()
+        assert "hkgraph.db</a>" in page
     finally:
         proc.terminate()
         try:

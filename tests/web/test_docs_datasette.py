@@ -60,3 +60,13 @@ async def test_troubleshoot_example(ds: Datasette) -> None:
     name, _, error = path.partition("?error=")
     r = await ds.client.get(name + ".json", params={"error": error, "_shape": "array"})
     assert r.json()[0]["tip_id"] == "oom-error-means-swap-more-blocks"
+
+
+@module_loop
+async def test_syntax_error_example(ds: Datasette) -> None:
+    (example,) = blocks("text")
+    first, query_line, caret = example.rstrip("\n").split("\n")
+    r = await ds.client.get("/-/sparql", params={"query": query_line.strip()})
+    message = r.json()["error"].split("\n")
+    assert message[0].startswith(first.removesuffix("…)").rstrip())
+    assert message[1:] == [query_line, caret]

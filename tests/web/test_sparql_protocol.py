@@ -112,7 +112,8 @@ def test_syntax_error_is_a_readable_400(store: ox.Store) -> None:
     with pytest.raises(sp.ProtocolError) as info:
         sp.run_query(store, "SELECT * WHERE { ?s ?p ", sp.Limits())
     assert info.value.status == 400
-    assert str(info.value).startswith("SPARQL syntax error: error at 1:")
+    assert str(info.value).startswith("SPARQL syntax error at line 1, column 24: the query ends too early")
+    assert info.value.details == {"line": 1, "column": 24}
 
 
 # ----------------------------------------------------------------------------------- negotiation

@@ -32,7 +32,8 @@ CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
 
 # Facets shown by default, sortable columns and the column that names a row in links.
 FACETS: dict[str, list[Any]] = {
-    "tips": ["kind", {"array": "goals"}, {"array": "tags"}, "status", "certainty", "page"],
+    # pack counts through tip_nodes (hkgraph.web.facets); dates are a from/to range on the page
+    "tips": ["kind", {"array": "goals"}, {"array": "tags"}, {"pack": "nodes"}, "status", "certainty", "page"],
     "current_tips": ["kind", {"array": "goals"}, {"array": "tags"}, "certainty", "page"],
     "settings": ["advice", "parameter_id", "node_id", "model_id", "hardware_id"],
     "advice": ["advice", "node", "parameter"],
@@ -234,16 +235,17 @@ ORDER BY workflows.path""",
     ),
     "troubleshoot": (
         "Troubleshooting by error text",
-        "Paste an error message (or part of it): tips are ranked by how well their words match it "
-        "(bm25 over every word), tips that aim to fix an error first.",
+        "Paste an error message (or part of it): every word of it is searched, and tips are ranked by "
+        "FTS5's bm25 alone (rare words that a tip's title or summary shares with the message count most). "
+        "Superseded tips are left out.",
         """
 SELECT tips.id AS tip_id, tips.title, tips.kind,
   snippet(tips_fts, -1, '**', '**', '…', 16) AS match, tips.summary
 FROM tips_fts
 JOIN tips ON tips.rowid = tips_fts.rowid AND tips.status = 'current'
-WHERE tips_fts MATCH '"' || replace(replace(replace(replace(:error, '"', ''), char(10), ' '), char(9), ' '),
-                                    ' ', '" OR "') || '"'
-ORDER BY (tips.goals LIKE '%"fix-error"%' OR tips.kind = 'troubleshooting') DESC, bm25(tips_fts)
+WHERE tips_fts MATCH (
+  SELECT group_concat('"' || value || '"', ' OR ') FROM json_each(hk_words(:error)))
+ORDER BY bm25(tips_fts, 4.0, 2.0, 1.0, 1.0), tips.id
 LIMIT 50""",
     ),
     "related_tips": (

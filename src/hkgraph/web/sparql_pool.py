@@ -55,7 +55,7 @@ def _worker_main(conn: Connection, source: str) -> None:
             result = sp.answer(store, query, limits, accept, requested, deadline=time.monotonic() + seconds_left)
             conn.send(("ok", result))
         except sp.ProtocolError as exc:
-            conn.send(("error", (type(exc).__name__, str(exc), exc.status)))
+            conn.send(("error", (type(exc).__name__, str(exc), exc.status, exc.details)))
 
 
 class Worker:
@@ -166,8 +166,8 @@ class WorkerPool:
         self.idle.put(worker)
         if status == "ok":
             return value  # type: ignore[no-any-return]
-        name, message, code = value
-        raise _ERRORS.get(name, sp.ProtocolError)(message, status=code)
+        name, message, code, details = value
+        raise _ERRORS.get(name, sp.ProtocolError)(message, status=code, details=details)
 
     async def run(self, query: str, accept: str = "", requested: str | None = None) -> sp.Answer:
         """Run ``query`` and serialize its answer in the negotiated format, both in a worker."""

@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from ..compile.rdf import PREFIXES
+from .sparql_errors import explain
 
 XSD_STRING = PREFIXES["xsd"] + "string"
 
@@ -85,10 +86,11 @@ class ProtocolError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         if status is not None:
             self.status = status
+        self.details = details or {}  # e.g. the line and column of a syntax error, for the JSON answer
 
 
 class RefusedError(ProtocolError):
@@ -222,7 +224,8 @@ def run_query(store: ox.Store, query: str, limits: Limits, *, deadline: float | 
     try:
         result = store.query(query, prefixes=PREFIXES)
     except SyntaxError as exc:
-        raise ProtocolError(f"SPARQL syntax error: {exc}") from None
+        problem = explain(query, str(exc), PREFIXES)
+        raise ProtocolError(problem.text(), details={"line": problem.line, "column": problem.column}) from None
     try:
         outcome = _collect(result, limits, deadline)
     except OSError as exc:
@@ -411,6 +414,9 @@ def serialize_results(outcome: Outcome, name: str) -> bytes:
                 for row in outcome.rows
             ]
             doc = {"head": {"vars": outcome.variables}, "results": {"bindings": bindings}}
+            if outcome.truncated:  # said in the body too, for clients that never look at headers
+                doc["truncated"] = True
+                doc["rows"] = len(outcome.rows)
         return json.dumps(doc, ensure_ascii=False).encode()
     if name == "xml":
         parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']

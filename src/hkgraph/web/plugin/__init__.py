@@ -1,4 +1,17 @@
-"""hkgraph's Datasette plugin: a SPARQL 1.1 endpoint at ``/-/sparql`` and richer tip and node pages.
+"""hkgraph's Datasette plugin: the site's pages, a SPARQL 1.1 endpoint at ``/-/sparql``, Linked Data routes.
+
+What it adds to Datasette (each in a module of its own, wired here):
+
+- the home page (search box, questions, entry points, counts, latest release) and the record pages of
+  tips and entities (:mod:`..pages`), with the plugin's templates ``index.html``, ``row.html`` and
+  ``table-hkgraph-tips.html``;
+- ``/<kind>/<id>``: every IRI ``https://w3id.org/hkgraph/<kind>/<id>`` as HTML or RDF (:mod:`..linked_data`);
+- ``/-/sparql``: the endpoint and its page with the YASQE editor (:mod:`..sparql_protocol`,
+  :mod:`..sparql_pool`, :mod:`..sparql_errors`);
+- ``/-/downloads`` and ``/downloads/…`` (:mod:`..downloads`), ``/-/coverage``, ``/-/advise``;
+- ``hkgraph_normalise`` (the names table's normalisation) and ``hk_words`` on every SQLite connection, for
+  the canned queries (:mod:`..names`);
+- a new build served after a rebuild, without a restart (:mod:`..freshness`).
 
 The graph is loaded once at startup from beside the served database (``oxigraph/`` opened read-only,
 else ``hkgraph.nt`` loaded into memory) or from the path in the plugin settings::
@@ -18,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import urllib.parse
 import weakref
 from dataclasses import dataclass
@@ -27,14 +41,15 @@ from typing import Any
 import click
 import pyoxigraph as ox
 from datasette import hookimpl
-from datasette.utils import tilde_encode
+from datasette.filters import FilterArguments
+from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from ...compile.rdf import BASE, PREFIXES
-from ...compile.sqlite import ENTITY_TABLES, LINK_TABLES
+from ...compile.rdf import PREFIXES
 from ...records.mentions import normalise
-from ...release.archive import latest_release, release_files, release_version
+from .. import downloads as dl
+from .. import freshness, linked_data, names, pages
 from .. import sparql_protocol as sp
 from ..advise_page import ROUTES as ADVISE_ROUTES
 from ..metadata import DATABASE, NORMALISE_SQL
@@ -53,16 +68,14 @@ CORS = {
     "Access-Control-Expose-Headers": "X-SPARQL-Truncated, X-SPARQL-Elapsed-Ms",
     "Access-Control-Max-Age": "86400",
 }
-# IRI kind → (table, how the IRI's last part becomes the row id)
-_ROW_TABLES: dict[str, str] = {
-    **{kind: table for kind, table in ENTITY_TABLES.items()},
-    "tip": "tips", "setting": "settings", "quote": "quotes", "value": "parameter_values", "model-file": "model_files",
-}
 # Query-result columns that hold ids of a table (linked on canned query and SQL result pages).
 _ID_COLUMNS = {
     "tip_id": "tips", "node_id": "nodes", "parameter_id": "parameters", "model_id": "models",
     "hardware_id": "hardware", "person_id": "people", "repo_id": "repos", "concept_id": "concepts",
+    "page_id": "pages", "workflow_id": "workflows", "file_id": "files",
 }
+# JSON list columns shown as lists (tags and goals link to the tips they filter).
+_LIST_LINKS = {("tips", "tags"), ("tips", "goals")}
 
 
 @dataclass
@@ -160,38 +173,97 @@ def startup(datasette: Any) -> Any:
         _ENDPOINTS[datasette] = Endpoint(pool=pool, database=database, source=path)
         weakref.finalize(datasette, pool.close)
 
-    return inner
+    async def watched() -> None:
+        await inner()
+        database = served_database(datasette)
+        if database is not None:
+            freshness.watch(datasette, database)
+
+    return watched
 
 
-@hookimpl
-def prepare_connection(conn: Any) -> None:
-    """The name normalisation of the ``names`` table, for canned queries that resolve what a user types."""
-    conn.create_function(NORMALISE_SQL, 1, lambda text: normalise(text) if isinstance(text, str) else None,
-                         deterministic=True)
+def served_database(datasette: Any) -> str | None:
+    """The name of the hkgraph database: the one with the graph, else ``hkgraph``, else the first file."""
+    endpoint = endpoint_for(datasette)
+    if endpoint is not None:
+        return endpoint.database
+    if DATABASE in datasette.databases:
+        return DATABASE
+    named = [name for name, db in datasette.databases.items() if db.path]
+    return named[0] if named else None
+
+
+async def _reload_graph(datasette: Any) -> Any:
+    """After a rebuild: start workers on the new graph; returns the function that swaps them in."""
+    endpoint = endpoint_for(datasette)
+    if endpoint is None:
+        return None
+    old = endpoint.pool
+    pool = await asyncio.get_running_loop().run_in_executor(
+        None, functools.partial(WorkerPool, endpoint.source, len(old._all) or 2, old.limits)
+    )
+
+    def swap() -> None:
+        _ENDPOINTS[datasette] = Endpoint(pool=pool, database=endpoint.database, source=endpoint.source)
+        weakref.finalize(datasette, pool.close)
+        old.close()
+
+    return swap
 
 
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
-    return [(rf"^{PATH}$", sparql_view), (r"^/-/downloads$", downloads_view), *ADVISE_ROUTES]
+    return [
+        (r"^/$", home_view),
+        (r"^/-/search$", search_view),
+        (rf"^{PATH}$", sparql_view),
+        (rf"^{PATH}/prefixes\.json$", prefixes_view),
+        (r"^/-/downloads$", downloads_view),
+        (r"^/downloads/(?P<path>.+)$", dl.file_view),
+        (r"^/-/coverage$", coverage_view),
+        (r"^/(?P<name>vocab|shapes)(?:\.ttl)?$", linked_data.schema_view),
+        (linked_data.route_pattern(), linked_data.resource_view),
+        *ADVISE_ROUTES,
+    ]
 
 
-DOWNLOADS_URL = "/downloads/"  # where `hkgraph serve` mounts the release files (Datasette --static)
+async def home_view(datasette: Any, request: Any) -> Response:
+    """The home page: search first, then the questions, entry points by kind, counts and downloads."""
+    database = served_database(datasette)
+    context: dict[str, Any] = {"database": database, "home": None, "release": None, "metadata": datasette.metadata(),
+                               "hk_sparql": endpoint_for(datasette) is not None}
+    if database is not None:
+        context["home"] = await pages.home(datasette, database)
+        context["release"] = await asyncio.get_running_loop().run_in_executor(
+            None, dl.latest_version, datasette, database)
+    return Response.html(await datasette.render_template("hk_home.html", context, request=request))
 
 
-def release_folder(datasette: Any) -> Path | None:
-    """The release to offer: the latest under dist/release/ beside the served database."""
-    db = datasette.databases.get(DATABASE)
-    if db is None or not db.path:
-        return None
-    releases = Path(db.path).parent / "release"
-    return latest_release(releases) if releases.is_dir() else None
+async def search_view(datasette: Any, request: Any) -> Response:
+    database = served_database(datasette)
+    text = (request.args.get("q") or "")[:500]
+    result = await pages.search(datasette, database, text) if database else {"q": text, "searched": False}
+    if request.args.get("_format") == "json":
+        return Response.json(json.loads(json.dumps(result, default=lambda o: o.__dict__)))
+    return Response.html(await datasette.render_template("hk_search.html", {"result": result, "q": text},
+                                                         request=request))
 
 
 async def downloads_view(datasette: Any, request: Any) -> Response:
-    folder = release_folder(datasette)
-    files = release_files(folder, base_url=datasette.urls.path(DOWNLOADS_URL)) if folder else []
-    context = {"files": files, "version": release_version(folder) if folder else None}
+    database = served_database(datasette)
+    offer = await asyncio.get_running_loop().run_in_executor(None, dl.offer, datasette, database)
+    context = {"offer": offer, "version": offer.version}
     return Response.html(await datasette.render_template("downloads.html", context, request=request))
+
+
+async def prefixes_view(datasette: Any, request: Any) -> Response:
+    """The predeclared prefixes as ``{prefix: namespace}``, for the editor's prefix completion."""
+    return Response.json({p: ns for p, ns in sorted(PREFIXES.items()) if p != "hk"})
+
+
+async def coverage_view(datasette: Any, request: Any) -> Response:
+    context = await pages.coverage(datasette, served_database(datasette))
+    return Response.html(await datasette.render_template("coverage.html", context, request=request))
 
 
 @hookimpl
@@ -203,29 +275,146 @@ def skip_csrf(scope: dict[str, Any]) -> bool | None:
 @hookimpl
 def menu_links(datasette: Any) -> list[dict[str, str]]:
     links = [{"href": datasette.urls.path("/-/advise"), "label": "Workflow advisor"},
-             {"href": datasette.urls.path("/-/downloads"), "label": "Downloads"}]
+             {"href": datasette.urls.path("/-/downloads"), "label": "Downloads"},
+             {"href": datasette.urls.path("/-/coverage"), "label": "Coverage of the source pages"}]
     if endpoint_for(datasette) is None:
         return links
     return [{"href": datasette.urls.path(PATH), "label": "SPARQL"}, *links]
 
 
 @hookimpl
-def render_cell(value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
-    """On query result pages, ids in ``<kind>_id`` columns link to their rows (tables link by themselves)."""
-    if table is not None or not isinstance(value, str) or not value or column not in _ID_COLUMNS:
+def prepare_connection(conn: Any) -> None:
+    """SQL functions for the canned queries: the name normalisation of the ``names`` table (the CLI's
+    resolver) and ``hk_words`` (:mod:`..names`)."""
+    conn.create_function(NORMALISE_SQL, 1, lambda text: normalise(text) if isinstance(text, str) else None,
+                         deterministic=True)
+    names.register(conn)
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
+    """Ids in ``<kind>_id`` columns of query results link to their rows; JSON lists show as lists."""
+    if not isinstance(value, str) or not value:
         return None
-    endpoint = endpoint_for(datasette)
-    if database != (endpoint.database if endpoint else DATABASE):
+    if table is not None and value.startswith("[") and value.endswith("]"):
+        try:
+            items = json.loads(value)
+        except ValueError:
+            return None
+        if not isinstance(items, list) or not all(isinstance(i, str | int | float) for i in items):
+            return None
+        if (table, column) in _LIST_LINKS:
+            base = datasette.urls.table(database, table)
+            return Markup(", ").join(
+                Markup('<a href="{}">{}</a>').format(f"{base}?{column}__arraycontains={urllib.parse.quote(str(i))}", i)
+                for i in items)
+        return Markup('<span class="hk-list">{}</span>').format(", ".join(str(i) for i in items))
+    if table is not None or column not in _ID_COLUMNS:
+        return None
+    if database != served_database(datasette):
         return None
     href = datasette.urls.row(database, _ID_COLUMNS[column], tilde_encode(value))
     return Markup('<a href="{}">{}</a>').format(href, value)
 
 
 @hookimpl
-def extra_template_vars(datasette: Any, view_name: str) -> dict[str, Any]:
-    if view_name != "row":
-        return {}
-    return {"hkgraph_related": functools.partial(related, datasette)}
+def extra_template_vars(datasette: Any, view_name: str, request: Any, database: str | None, table: str | None) -> Any:
+    async def inner() -> dict[str, Any]:
+        state = freshness.state_for(datasette)
+        out: dict[str, Any] = {"hk_banner": state.banner() if state else None, "hk_page": None,
+                               "hk_sparql": endpoint_for(datasette) is not None}
+        served = served_database(datasette)
+        if view_name == "row" and request is not None and database == served and table:
+            pks = request.url_vars.get("pks", "")
+            if pks and "," not in pks:
+                out["hk_page"] = await pages.record_page(datasette, database, table, tilde_decode(pks))
+        elif view_name == "index" and served is not None:
+            out["hk_home"] = await pages.home(datasette, served)
+        elif view_name == "table" and database == served and table == "tips":
+            out["hk_tips"] = await pages.tips_table(datasette, served, request)
+        return out
+
+    return inner
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    """Each request first checks whether the data was rebuilt (see :mod:`..freshness`)."""
+
+    def wrap(app: Any) -> Any:
+        async def checked(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope.get("type") == "http":
+                await freshness.check(datasette, _reload_graph)
+            await app(scope, receive, send)
+
+        return checked
+
+    return wrap
+
+
+def _quiet_datasette_tracebacks() -> None:
+    """Turn off Datasette 0.65's ``rich`` traceback printing (DESIGN.md's trap).
+
+    Its error handler prints every exception with ``rich`` when rich is installed (a test tool brings it),
+    and rich raises when there is no traceback (Datasette makes a bare NotFound for an unmatched URL such
+    as ``/db/table/a/b``): the 404 becomes a 500. Without rich, Datasette prints 500s with ``traceback``.
+    """
+    import datasette.handle_exception as handler
+
+    handler.rich = None
+
+
+_quiet_datasette_tracebacks()
+# DatasetteErrors that a request's parameters cause, which Datasette 0.65 answers with 500.
+_CLIENT_ERRORS = ("Cannot sort table by ", "Cannot use _sort and _sort_desc at the same time",
+                  "Cannot sort by ")
+
+
+@hookimpl(tryfirst=True)
+def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
+    """A bad parameter (``?_sort=nope``) is the client's error: 400 with Datasette's message, not a 500."""
+    from datasette.views.base import DatasetteError
+
+    if not isinstance(exception, DatasetteError) or exception.status != 500:
+        return None
+    if not str(exception.message).startswith(_CLIENT_ERRORS):
+        return None
+
+    async def inner() -> Response:
+        message = str(exception.message)
+        if request.path.split("?")[0].endswith(".json"):
+            return Response.json({"ok": False, "error": message, "status": 400, "title": None}, status=400)
+        template = datasette.jinja_env.select_template(["400.html", "error.html"])
+        html = await template.render_async({"ok": False, "error": message, "status": 400, "title": None,
+                                            "urls": datasette.urls, "app_css_hash": datasette.app_css_hash(),
+                                            "menu_links": lambda: []})
+        return Response.html(html, status=400)
+
+    return inner
+
+
+@hookimpl
+def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> Any:
+    """``?_pack=<repo id>`` on the tips table: the tips about a node of that pack."""
+    if table != "tips":
+        return None
+    where, params, described = [], {}, []
+    pack = request.args.get("_pack")
+    if pack:
+        where.append("id IN (SELECT tip_nodes.tip_id FROM tip_nodes JOIN nodes ON nodes.id = tip_nodes.node_id "
+                     "WHERE nodes.repo = :hk_pack)")
+        params["hk_pack"] = pack
+        described.append(f"about a node of {pack}")
+    if not where:
+        return None
+    return FilterArguments(where, params=params, human_descriptions=described)
+
+
+@hookimpl
+def register_facet_classes() -> list[Any]:
+    from ..facets import PackFacet
+
+    return [PackFacet]
 
 
 # ------------------------------------------------------------------------------------- endpoint
@@ -322,9 +511,7 @@ def _response(body: bytes, name: str, outcome: sp.Outcome | None = None) -> Resp
 
 
 def _plain_error(exc: sp.ProtocolError) -> Response:
-    import json
-
-    body = json.dumps({"ok": False, "error": str(exc), "status": exc.status})
+    body = json.dumps({"ok": False, "error": str(exc), "status": exc.status, **exc.details})
     return Response(body, status=exc.status, headers={**CORS, "Vary": "Accept"},
                     content_type="application/json; charset=utf-8")
 
@@ -334,7 +521,8 @@ async def _error(datasette: Any, request: Any, exc: sp.ProtocolError, html: bool
         return _plain_error(exc)
     endpoint = endpoint_for(datasette)
     assert endpoint is not None
-    return await _page(datasette, request, endpoint, query=query, error=str(exc), status=exc.status)
+    return await _page(datasette, request, endpoint, query=query, error=str(exc), status=exc.status,
+                       error_details=exc.details)
 
 
 # ----------------------------------------------------------------------------------------- page
@@ -359,27 +547,11 @@ def curie(iri: str) -> str:
     return iri
 
 
-def row_href(datasette: Any, database: str, iri: str) -> str | None:
-    """The Datasette page of an hkgraph IRI (``…/node/x`` → ``/hkgraph/nodes/x``), if it has one."""
-    if not iri.startswith(BASE):
-        return None
-    kind, _, rest = iri[len(BASE):].partition("/")
-    table = _ROW_TABLES.get(kind)
-    if table is None or not rest:
-        return None
-    if kind == "value":
-        parameter, _, value = rest.partition("/")
-        rest = f"{parameter}={urllib.parse.unquote(value)}"
-    elif kind == "model-file":
-        rest = urllib.parse.unquote(rest)
-    return datasette.urls.row(database, table, tilde_encode(rest))
-
-
 def display_term(datasette: Any, database: str, term: Any) -> dict[str, Any]:
     if term is None:
         return {"text": ""}
     if isinstance(term, ox.NamedNode):
-        return {"text": curie(term.value), "href": row_href(datasette, database, term.value) or term.value,
+        return {"text": curie(term.value), "href": linked_data.local_href(datasette, term.value) or term.value,
                 "title": term.value}
     if isinstance(term, ox.BlankNode):
         return {"text": f"_:{term.value}"}
@@ -396,6 +568,7 @@ def display_term(datasette: Any, database: str, term: Any) -> dict[str, Any]:
 async def _page(
     datasette: Any, request: Any, endpoint: Endpoint, *, query: str | None = None,
     outcome: sp.Outcome | None = None, error: str | None = None, status: int = 200,
+    error_details: dict[str, Any] | None = None,
 ) -> Response:
     examples = sp.load_examples()
     table: dict[str, Any] | None = None
@@ -408,14 +581,18 @@ async def _page(
         else:
             table = {"columns": ["subject", "predicate", "object"],
                      "rows": [[show(t.subject), show(t.predicate), show(t.object)] for t in outcome.triples]}
+    shown = query if query is not None else (examples[0].query if examples else "")
     context = {
-        "query": query if query is not None else (examples[0].query if examples else ""),
+        "query": shown,
+        "active": next((ex.name for ex in examples if ex.query.strip() == shown.strip()), None),
+        "error_details": error_details or {},
+        "prefixes_url": datasette.urls.path(PATH + "/prefixes.json"),
         "ran": query is not None,
         "outcome": outcome,
         "table": table,
         "error": error,
         "examples": [
-            {"title": ex.title, "description": _inline_code(ex.description), "query": ex.query,
+            {"name": ex.name, "title": ex.title, "description": _inline_code(ex.description), "query": ex.query,
              "href": datasette.urls.path(PATH) + "?" + urllib.parse.urlencode({"query": ex.query})}
             for ex in examples
         ],
@@ -429,106 +606,3 @@ async def _page(
     }
     html = await datasette.render_template("sparql.html", context, request=request)
     return Response.html(html, status=status, headers={**CORS, "Vary": "Accept"})
-
-
-# ----------------------------------------------------------------------------------- row pages
-
-
-async def related(datasette: Any, database: str, table: str, row_id: str) -> list[dict[str, Any]]:
-    """Sections shown on a tip's or node's page: what it links to, as links."""
-    db = datasette.get_database(database)
-
-    def link(tbl: str, ident: str) -> str:
-        return datasette.urls.row(database, tbl, tilde_encode(ident))
-
-    async def rows(sql: str, **params: Any) -> list[dict[str, Any]]:
-        return [dict(r) for r in (await db.execute(sql, params)).rows]
-
-    sections: list[dict[str, Any]] = []
-    if table == "tips":
-        for field, (link_table, column, other) in LINK_TABLES.items():
-            label = "value" if other == "parameter_values" else "name"
-            found = await rows(
-                f"SELECT {other}.id, {other}.{label} AS label FROM {link_table} "
-                f"JOIN {other} ON {other}.id = {link_table}.{column} WHERE {link_table}.tip_id = :id "
-                f"ORDER BY {other}.id", id=row_id,
-            )
-            items = [{"text": r["label"], "href": link(other, r["id"]),
-                      "note": r["id"].partition("=")[0] if other == "parameter_values" else None} for r in found]
-            if items:
-                sections.append({"title": field.capitalize(), "items": items})
-        advice = await rows(
-            "SELECT parameter_id, parameter, advice, advised AS v, "
-            "condition FROM advice WHERE tip_id = :id ORDER BY id", id=row_id,
-        )
-        if advice:
-            sections.append({"title": "Settings", "items": [
-                _advice_item(r, link("parameters", r["parameter_id"])) for r in advice]})
-        quotes = await rows(
-            "SELECT quotes.text, people.id, people.name FROM quotes LEFT JOIN people ON people.id = quotes.person_id "
-            "WHERE tip_id = :id ORDER BY position", id=row_id,
-        )
-        if quotes:
-            sections.append({"title": "Quotes", "items": [
-                {"text": r["name"] or "unattributed", "href": link("people", r["id"]) if r["id"] else None,
-                 "note": f"“{r['text']}”"} for r in quotes]})
-        rel = await rows(
-            "SELECT 'this tip ' || type AS how, other_tip_id AS id, tips.title FROM relations "
-            "JOIN tips ON tips.id = other_tip_id WHERE tip_id = :id UNION ALL "
-            "SELECT type || ' this tip', relations.tip_id, tips.title FROM relations "
-            "JOIN tips ON tips.id = relations.tip_id WHERE other_tip_id = :id", id=row_id,
-        )
-        if rel:
-            sections.append({"title": "Related tips", "items": [
-                {"text": r["title"], "href": link("tips", r["id"]), "note": r["how"]} for r in rel]})
-        tags = await rows("SELECT tag FROM tip_tags WHERE tip_id = :id ORDER BY tag", id=row_id)
-        if tags:
-            sections.append({"title": "Tags", "items": [
-                {"text": r["tag"],
-                 "href": datasette.urls.table(database, "tips") + "?tags__arraycontains=" + urllib.parse.quote(r["tag"])}
-                for r in tags]})
-        source = await rows("SELECT page, section, source_url FROM tips WHERE id = :id", id=row_id)
-        if source:
-            s = source[0]
-            sections.append({"title": "Source", "items": [
-                {"text": f"{s['page']} § {s['section']}", "href": s["source_url"]}]})
-    elif table == "nodes":
-        params = await rows(
-            "SELECT id, name, type, \"default\", allowed_values FROM parameters WHERE node = :id ORDER BY name",
-            id=row_id,
-        )
-        if params:
-            sections.append({"title": "Parameters", "items": [
-                {"text": r["name"], "href": link("parameters", r["id"]),
-                 "note": " · ".join(x for x in (r["type"], f"default {r['default']}" if r["default"] else None,
-                                               _list_note(r["allowed_values"])) if x)} for r in params]})
-        tips = await rows(
-            "SELECT tips.id, tips.title, tips.kind FROM tip_nodes JOIN tips ON tips.id = tip_nodes.tip_id "
-            "WHERE tip_nodes.node_id = :id ORDER BY tips.date DESC, tips.id", id=row_id,
-        )
-        if tips:
-            sections.append({"title": "Tips", "items": [
-                {"text": r["title"], "href": link("tips", r["id"]), "note": r["kind"]} for r in tips]})
-        advice = await rows(
-            "SELECT tip_id, parameter, advice, advised AS v, "
-            "condition FROM advice WHERE node_id = :id ORDER BY parameter, id", id=row_id,
-        )
-        if advice:
-            sections.append({"title": "Recommended settings", "items": [
-                _advice_item(r, link("tips", r["tip_id"])) for r in advice]})
-    return sections
-
-
-def _advice_item(row: dict[str, Any], href: str) -> dict[str, Any]:
-    """One line of advice from the `advice` view: "parameter: advice value", and when it holds."""
-    return {"text": f"{row['parameter']}: {row['advice']} {row['v']}", "href": href,
-            "note": f"when {row['condition']}" if row["condition"] else None}
-
-
-def _list_note(allowed: str | None) -> str | None:
-    if not allowed:
-        return None
-    import json
-
-    values = json.loads(allowed)
-    return "one of " + ", ".join(values)
