@@ -37,14 +37,14 @@ def _endpoint_option(fn):  # type: ignore[no-untyped-def]
 @contextlib.contextmanager
 def _knowledge_graph(root: Path, endpoint: str | None):  # type: ignore[no-untyped-def]
     """A KnowledgeGraph on the endpoint, or on --root (built first when stale); errors as messages."""
-    from .compile.build import ShaclError
+    from .compile.build import BuildError, ShaclError
     from .query.engine import QueryError
     from .query.kg import KnowledgeGraph
     from .records.problems import DataError
 
     try:
         kg = KnowledgeGraph.open(endpoint) if endpoint else KnowledgeGraph.open(root=root)
-    except (QueryError, ShaclError) as exc:
+    except (QueryError, ShaclError, BuildError) as exc:
         raise click.ClickException(str(exc))
     except DataError as exc:
         for p in exc.problems:
@@ -112,12 +112,14 @@ def fmt(root: Path, check: bool) -> None:
 @click.option("--full", is_flag=True, help="Ignore the build cache (.cache/hkgraph-<out>/) and build everything anew.")
 def build(root: Path, out: Path, shacl: bool, full: bool) -> None:
     """Validate data/ and write hkgraph.db, .ttl, .nt and .jsonld into --out (atomically)."""
-    from .compile.build import ShaclError
+    from .compile.build import BuildError, ShaclError
     from .compile.build import build as run_build
     from .records.problems import DataError
 
     try:
         result = run_build(root, out, shacl=shacl, incremental=not full)
+    except BuildError as exc:
+        raise click.ClickException(str(exc))
     except DataError as exc:
         for p in exc.problems:
             if p.severity == "error":
@@ -350,13 +352,16 @@ def serve(root: Path, host: str, port: int, release_path: Path | None) -> None:
     metadata = root / "metadata.yml"
     if release_path is not None:
         from .release.archive import ReleaseError, open_release
+        from .web.metadata import render_metadata
 
         try:
             dist = open_release(release_path)
         except ReleaseError as exc:
             raise click.ClickException(str(exc))
-        if (dist / "metadata.yml").exists():
-            metadata = dist / "metadata.yml"
+        # A release supplies data, never configuration: its metadata.yml (which could carry scripts,
+        # plugin settings or another graph's path) is ignored; the descriptions come from this hkgraph.
+        metadata = dist.parent / f"{dist.name}.metadata.yml"
+        metadata.write_text(render_metadata(), encoding="utf-8")
     else:
         dist = ensure_built(root)
     args = [sys.executable, "-m", "datasette", "serve", "-i", str(dist / "hkgraph.db"),
@@ -389,8 +394,9 @@ def advise(workflow: Path, fmt: str, db: Path | None, max_bytes: int, verbose: b
     """What to change first in a ComfyUI workflow, judged against the knowledge graph."""
     import json
 
-    from .advise.advisor import AdviseError, advise_file, render_text
-    from .advise.workflow import WorkflowError
+    from .advise.advisor import AdviseError, render_text
+    from .advise.confined import AdvisorLimits, AdvisorRunner
+    from .advise.workflow import WorkflowError, read_bytes
     from .records.problems import DataError
 
     try:
@@ -398,7 +404,12 @@ def advise(workflow: Path, fmt: str, db: Path | None, max_bytes: int, verbose: b
             from .compile.build import ensure_built
 
             db = ensure_built(root) / "hkgraph.db"
-        report = advise_file(workflow, db, max_bytes=max_bytes)
+        data = read_bytes(workflow, max_bytes=max_bytes)
+        runner = AdvisorRunner(db, AdvisorLimits(max_bytes=max_bytes))
+        try:
+            report = runner.run(data, str(workflow))
+        finally:
+            runner.close()
     except (WorkflowError, AdviseError) as exc:
         raise click.ClickException(str(exc))
     except DataError as exc:

@@ -369,6 +369,8 @@ class Context:
     facts: cond.Facts
     files: list[ModelFile]
     families: set[str]
+    # per workflow, so that judging stays linear in its size: model id → _model_loaded's answer
+    loaded: dict[str, str] = field(default_factory=dict)
 
 
 def check_setting(name: str, value: Any, setting: dict[str, Any], node: WorkflowNode, local: cond.Local,
@@ -468,7 +470,14 @@ def _overruled(setting: dict[str, Any], local: cond.Local, ctx: Context) -> bool
 
 
 def _model_loaded(model_id: str, ctx: Context) -> str:
-    """Whether the workflow loads this model of the data: holds, fails (another family), or cannot tell."""
+    """Whether the workflow loads this model of the data: holds, fails (another family), or cannot tell
+    (once per model and workflow: the answer depends on the workflow's files only)."""
+    if model_id not in ctx.loaded:
+        ctx.loaded[model_id] = _judge_model_loaded(model_id, ctx)
+    return ctx.loaded[model_id]
+
+
+def _judge_model_loaded(model_id: str, ctx: Context) -> str:
     index = ctx.kb.models
     if any(model_id in f.families for f in ctx.files if f.active):
         return cond.HOLDS
@@ -528,6 +537,21 @@ def _applicable(name: str, setting: dict[str, Any], node: WorkflowNode, kb: Know
     return cond.HOLDS
 
 
+_FILES_OF: dict[int, tuple[list[ModelFile], dict[str, list[ModelFile]]]] = {}
+
+
+def _files_of(files: list[ModelFile]) -> dict[str, list[ModelFile]]:
+    """The files by the node that loads them (indexed once per list: lookups per node stay linear)."""
+    cached = _FILES_OF.get(id(files))
+    if cached is None or cached[0] is not files:
+        by_node: dict[str, list[ModelFile]] = {}
+        for f in files:
+            by_node.setdefault(f.node, []).append(f)
+        _FILES_OF.clear()
+        _FILES_OF[id(files)] = cached = (files, by_node)
+    return cached[1]
+
+
 def _upstream_files(node: WorkflowNode, files: list[ModelFile], by_exec: dict[str, WorkflowNode],
                     links: dict[str, dict[int, Any]]) -> list[ModelFile] | None:
     """The model files that feed a node's model input, following model links upstream (within its graph)."""
@@ -545,7 +569,7 @@ def _upstream_files(node: WorkflowNode, files: list[ModelFile], by_exec: dict[st
         if upstream is None or upstream.exec_id in seen:
             return None
         seen.add(upstream.exec_id)
-        own = [f for f in files if f.node == upstream.exec_id and f.role == "diffusion"]
+        own = [f for f in _files_of(files).get(upstream.exec_id, []) if f.role == "diffusion"]
         if own:
             return own
         current = upstream
@@ -658,7 +682,7 @@ def advise(workflow: Workflow, kb: Knowledge) -> dict[str, Any]:
             not_read.append({"node": _node_ref(node), "reason": s.reading.note})
         if s.known:
             tips_by_node.setdefault(s.known, set()).update(kb.node_tips.get(s.known, []))
-        own_files = [f for f in files if f.node == node.exec_id]
+        own_files = _files_of(files).get(node.exec_id, [])
         steps = s.reading.values.get("steps")
         feeding = _upstream_files(node, files, by_exec, workflow.links) if "sampler" in node.type.casefold() \
             else None

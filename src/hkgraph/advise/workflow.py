@@ -15,11 +15,16 @@ at all raises :class:`WorkflowError` with a one-line reason.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 MAX_BYTES = 32 * 1024 * 1024
+MAX_NODES = 20_000  # nodes in one workflow, subgraphs included (ComfyUI workflows hold hundreds)
+MAX_EXPANDED = 50_000  # nodes once every subgraph instance is expanded
+MAX_DIGITS = 30  # digits of an integer in the JSON (seeds reach 20)
+MAX_ID_LENGTH = 200  # characters of a node or link id
 # Values ComfyUI's frontend stores after a seed-like INT widget ("control after generate").
 CONTROL_VALUES = frozenset({"fixed", "increment", "decrement", "randomize"})
 MODES = {0: "always", 1: "on-event", 2: "muted", 3: "never", 4: "bypassed"}
@@ -112,18 +117,24 @@ class Workflow:
     instances: list[dict[str, Any]] = field(default_factory=list)  # subgraph instances, for the report
 
 
-def read_workflow(path: Path | str, *, max_bytes: int = MAX_BYTES) -> Workflow:
-    """Read and parse a workflow file; raises :class:`WorkflowError` with the file name in the message."""
+def read_bytes(path: Path | str, *, max_bytes: int = MAX_BYTES) -> bytes:
+    """A workflow file's bytes, reading at most ``max_bytes`` + 1 of them (a growing file cannot pass)."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise WorkflowError(f"{path}: the file is {_size(size)}; the advisor reads workflows up to "
-                                f"{_size(max_bytes)} (--max-bytes)")
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)
+            size = os.fstat(f.fileno()).st_size
     except OSError as exc:
         raise WorkflowError(f"{path}: cannot read the file: {exc.strerror or exc}")
-    return parse_workflow(data, name=str(path), max_bytes=max_bytes)
+    if len(data) > max_bytes:
+        raise WorkflowError(f"{path}: the file is {_size(max(size, len(data)))}; the advisor reads workflows up to "
+                            f"{_size(max_bytes)} (--max-bytes)")
+    return data
+
+
+def read_workflow(path: Path | str, *, max_bytes: int = MAX_BYTES) -> Workflow:
+    """Read and parse a workflow file; raises :class:`WorkflowError` with the file name in the message."""
+    return parse_workflow(read_bytes(path, max_bytes=max_bytes), name=str(path), max_bytes=max_bytes)
 
 
 def parse_workflow(data: bytes | str, *, name: str = "<workflow>", max_bytes: int = MAX_BYTES) -> Workflow:
@@ -139,12 +150,38 @@ def parse_workflow(data: bytes | str, *, name: str = "<workflow>", max_bytes: in
     if not data.strip():
         raise WorkflowError(f"{name}: the file is empty")
     try:
-        doc = json.loads(data)
+        doc = json.loads(data, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise WorkflowError(f"{name}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}")
     except RecursionError:
         raise WorkflowError(f"{name}: the JSON is nested too deeply to be a workflow")
+    except _LongNumberError as exc:
+        raise WorkflowError(f"{name}: {exc}")
     return from_json(doc, name=name)
+
+
+class _LongNumberError(ValueError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _LongNumberError(f"an integer with {len(text.lstrip('-'))} digits is not a workflow value "
+                               f"(at most {MAX_DIGITS})")
+    return int(text)
+
+
+def _valid_id(value: Any) -> bool:
+    """A node or link id a workflow may hold: an integer or a short string."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and len(value) <= MAX_ID_LENGTH)
+
+
+def _shown(value: Any) -> str:
+    """A value for a message, short whatever it is."""
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= 40 else text[:37] + "…"
 
 
 def _size(n: int) -> str:
@@ -154,6 +191,7 @@ def _size(n: int) -> str:
 def from_json(doc: Any, *, name: str = "<workflow>") -> Workflow:
     """A workflow from already-decoded JSON."""
     if isinstance(doc, dict) and isinstance(doc.get("nodes"), list):
+        _count_nodes(doc, name)
         return _editor(doc, name)
     if isinstance(doc, dict) and isinstance(doc.get("prompt"), dict) and _is_api(doc["prompt"]):
         return _api(doc["prompt"], name)
@@ -161,6 +199,17 @@ def from_json(doc: Any, *, name: str = "<workflow>") -> Workflow:
         return _api(doc, name)
     raise WorkflowError(f"{name}: not a ComfyUI workflow: {_describe(doc)}; expected an editor workflow "
                         "(an object with a 'nodes' list) or an API prompt ({id: {class_type, inputs}})")
+
+
+def _count_nodes(doc: dict[str, Any], name: str) -> None:
+    total = len(doc["nodes"])
+    definitions = doc.get("definitions")
+    if isinstance(definitions, dict) and isinstance(definitions.get("subgraphs"), list):
+        total += sum(len(sg["nodes"]) for sg in definitions["subgraphs"]
+                     if isinstance(sg, dict) and isinstance(sg.get("nodes"), list))
+    if total > MAX_NODES:
+        raise WorkflowError(f"{name}: the workflow has {total:,} nodes; the advisor reads workflows of up to "
+                            f"{MAX_NODES:,} nodes")
 
 
 def _describe(doc: Any) -> str:
@@ -180,6 +229,9 @@ def _is_api(doc: dict[str, Any]) -> bool:
 
 
 def _api(doc: dict[str, Any], name: str) -> Workflow:
+    if len(doc) > MAX_NODES:
+        raise WorkflowError(f"{name}: the workflow has {len(doc):,} nodes; the advisor reads workflows of up to "
+                            f"{MAX_NODES:,} nodes")
     wf = Workflow(name=name, format="api")
     for key, node in doc.items():
         if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
@@ -193,7 +245,7 @@ def _api(doc: dict[str, Any], name: str) -> Workflow:
         title = meta.get("title") if isinstance(meta, dict) and isinstance(meta.get("title"), str) else None
         wn = WorkflowNode(id=str(key), type=node["class_type"], title=title, exec_id=str(key))
         for input_name, value in (raw or {}).items():
-            if is_api_link(value):
+            if is_api_link(value) and _valid_id(value[0]):
                 wn.linked.add(input_name)
                 wn.api_links[input_name] = (str(value[0]), value[1])
                 if str(value[0]) not in doc:
@@ -260,7 +312,13 @@ def _link_table(graph: dict[str, Any], key: str, where: str, wf: Workflow) -> di
         wf.problems.append(f"{where}: links is not a list; links ignored")
         raw = None
     for link in raw or []:
-        if isinstance(link, list) and len(link) >= 5 and isinstance(link[0], int):
+        if isinstance(link, list) and len(link) >= 5 and isinstance(link[0], int) and not (
+                _valid_id(link[1]) and _valid_id(link[3])):
+            wf.problems.append(f"{where}: link {link[0]} has an end that is not a node id; ignored")
+        elif isinstance(link, dict) and isinstance(link.get("id"), int) and not (
+                _valid_id(link.get("origin_id")) and _valid_id(link.get("target_id"))):
+            wf.problems.append(f"{where}: link {link['id']} has an end that is not a node id; ignored")
+        elif isinstance(link, list) and len(link) >= 5 and isinstance(link[0], int):
             links[link[0]] = Link(link[0], link[1], link[2], link[3], link[4], link[5] if len(link) > 5 else None)
         elif isinstance(link, dict) and isinstance(link.get("id"), int):
             links[link["id"]] = Link(link["id"], link.get("origin_id"), link.get("origin_slot"),
@@ -282,7 +340,7 @@ def _graph(ctx: _Ctx, graph: dict[str, Any], key: str, path: tuple[str, ...], sc
     ctx.checked.add(key)
     raw_nodes = graph.get("nodes") or []
     if first:
-        node_ids = {n["id"] for n in raw_nodes if isinstance(n, dict) and "id" in n}
+        node_ids = {n["id"] for n in raw_nodes if isinstance(n, dict) and _valid_id(n.get("id"))}
         if key != "root":
             node_ids.update({SUBGRAPH_INPUT_NODE, SUBGRAPH_OUTPUT_NODE})
         for link in links.values():
@@ -297,6 +355,10 @@ def _graph(ctx: _Ctx, graph: dict[str, Any], key: str, path: tuple[str, ...], sc
             continue
         node_type = node.get("type")
         node_id = node.get("id", f"?{i}")
+        if not _valid_id(node_id):
+            wf.problems.append(f"{where}: node entry {i} has an id that is neither a number nor a short text "
+                               f"({_shown(node_id)}); skipped")
+            continue
         if not isinstance(node_type, str) or not node_type:
             if first:
                 wf.problems.append(f"{where}: node {node_id} has no type; skipped")
@@ -333,7 +395,11 @@ def _graph(ctx: _Ctx, graph: dict[str, Any], key: str, path: tuple[str, ...], sc
         elif values is not None and first:
             wf.problems.append(f"{where}: node {node_id} ({node_type}): widgets_values is neither a list nor an "
                                "object; ignored")
-        for slot in node.get("inputs") or []:
+        slots = node.get("inputs")
+        if slots is not None and not isinstance(slots, list):
+            wf.problems.append(f"{where}: node {node_id} ({node_type}): inputs is not a list; ignored")
+            slots = None
+        for slot in slots or []:
             if not isinstance(slot, dict):
                 continue
             widget = slot.get("widget")
@@ -363,6 +429,9 @@ def _graph(ctx: _Ctx, graph: dict[str, Any], key: str, path: tuple[str, ...], sc
                 wn.outputs.append({"name": out.get("name"), "type": out.get("type"),
                                    "links": out.get("links") if isinstance(out.get("links"), list) else []})
         wn.overrides = dict(promoted.get(str(node_id), {}))
+        if len(wf.nodes) >= MAX_EXPANDED:
+            raise WorkflowError(f"{wf.name}: the workflow expands to more than {MAX_EXPANDED:,} nodes (its subgraph "
+                                "instances included); the advisor reads smaller ones")
         wf.nodes.append(wn)
 
 

@@ -11,6 +11,8 @@ thread while SQLite is written; SHACL checks a fixed sample of a large graph (:m
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import gc
 import hashlib
 import itertools
@@ -22,7 +24,8 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,7 @@ from ..records.problems import DataError, Problem
 from .cache import (
     BuildState,
     CachedLoader,
+    cache_dir,
     code_fingerprint,
     default_workers,
     load_state,
@@ -52,7 +56,8 @@ from .shacl import stride as shacl_stride
 from .sqlite import COVERAGE_FILE, to_sqlite
 from .sqlpatch import PatchError, patch_sqlite
 
-__all__ = ["BUILD_INFO", "BuildResult", "ShaclError", "build", "check_shacl", "ensure_built", "is_stale"]
+__all__ = ["BUILD_INFO", "BuildError", "BuildResult", "ShaclError", "build", "check_shacl", "ensure_built", "is_stale",
+           "recover"]
 
 BUILD_INFO = "build-info.json"
 STORE_SLICE = 32 << 20  # bytes of N-Triples per bulk load into the store
@@ -71,7 +76,9 @@ class BuildResult:
 
 
 def input_fingerprint(root: Path) -> str:
-    """A hash over every input file's path, size and modification time (cheap staleness check)."""
+    """A hash over every input file's path, size, modification and change time and inode (a cheap
+    staleness check: an edit whose modification time was put back still changes the change time, which
+    no editor can set). The build itself trusts content hashes (:mod:`hkgraph.compile.cache`)."""
     h = hashlib.sha256(__version__.encode())
     extra = [str(root / COVERAGE_FILE)] if (root / COVERAGE_FILE).is_file() else []
     for folder in (root / ENTRIES_DIR, root / ENTITIES_DIR, root / SCHEMA_DIR, None):
@@ -82,8 +89,12 @@ def input_fingerprint(root: Path) -> str:
             files.extend(os.path.join(top, name) for name in names)
         start = len(str(root)) + 1
         for path in sorted(files):
-            st = os.stat(path)
-            h.update(f"{path[start:]}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            try:
+                st = os.stat(path)
+                stamp = f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
+            except OSError:
+                stamp = "unreadable"
+            h.update(f"{path[start:]}\0{stamp}\n".encode())
     return h.hexdigest()
 
 
@@ -129,10 +140,67 @@ def build(
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of small objects, no cycles worth collecting: the collector only slows it down
     try:
-        return _build(root, out_dir, shacl, hook, incremental, workers or default_workers())
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        with _build_lock(out_dir):
+            recover(out_dir)
+            return _build(root, out_dir, shacl, hook, incremental, workers or default_workers())
+    except OSError as exc:
+        raise BuildError(_os_message(exc, out_dir)) from exc
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+class BuildError(Exception):
+    """The build could not write its output (disk full, permissions …); the previous build is intact."""
+
+
+def _os_message(exc: OSError, out_dir: Path) -> str:
+    where = exc.filename or out_dir.parent
+    if exc.errno == errno.ENOSPC:
+        return (f"the disk holding {out_dir.parent} is full (writing {where}); the previous build in {out_dir} "
+                "is untouched. Free some space and build again")
+    return (f"cannot write the build ({exc.strerror or exc}: {where}); the previous build in {out_dir} is "
+            "untouched")
+
+
+@contextmanager
+def _build_lock(out_dir: Path) -> Iterator[None]:
+    """One build at a time per output folder (a lock file in its cache folder; released when the process
+    dies)."""
+    lock = cache_dir(out_dir) / "build.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as f:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX
+            yield
+            return
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def recover(out_dir: Path) -> list[Path]:
+    """Put back what a build killed mid-swap left, and remove the leftovers of killed builds.
+
+    Called under the build lock (no other build is running). A missing ``out_dir`` with an
+    ``.<out>-old-*`` folder beside it (a swap cut between its two renames, where RENAME_EXCHANGE is not
+    available) gets that folder back. Temporary build folders (``.<out>-*``) and SQLite work folders
+    (``.hkgraph-sql-*``) are removed. Returns what was removed.
+    """
+    parent = out_dir.parent
+    olds = sorted(parent.glob(f".{out_dir.name}-old-*"), key=lambda p: p.name)
+    if not out_dir.exists() and olds:
+        olds[-1].rename(out_dir)
+    removed = []
+    for leftover in [*parent.glob(f".{out_dir.name}-*"), *parent.glob(".hkgraph-sql-*")]:
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover)
+    return removed
 
 
 def _build(
@@ -372,25 +440,35 @@ class _StoreWriter:
         try:
             path = self.tmp / "oxigraph"
             if self.previous is None:
-                store = ox.Store(str(path))
-                with (self.tmp / "hkgraph.nt").open("rb") as nt:
-                    # in slices: one bulk load of the whole file holds it all in memory (1.5 GB at 100k tips)
-                    while chunk := nt.read(STORE_SLICE):
-                        chunk += nt.readline()
-                        store.bulk_load(chunk, format=ox.RdfFormat.N_TRIPLES)
+                self._bulk_load(path)
             else:
-                shutil.copytree(self.previous / "oxigraph", path)
-                store = ox.Store(str(path))
-                if self.removed:
-                    for quad in ox.parse(b"\n".join(self.removed) + b"\n", format=ox.RdfFormat.N_TRIPLES):
-                        store.remove(quad)
-                if self.added:
-                    store.extend(ox.parse(b"\n".join(self.added) + b"\n", format=ox.RdfFormat.N_TRIPLES))
-            store.flush()
-            del store
+                try:
+                    shutil.copytree(self.previous / "oxigraph", path)
+                    store = ox.Store(str(path))
+                    if self.removed:
+                        for quad in ox.parse(b"\n".join(self.removed) + b"\n", format=ox.RdfFormat.N_TRIPLES):
+                            store.remove(quad)
+                    if self.added:
+                        store.extend(ox.parse(b"\n".join(self.added) + b"\n", format=ox.RdfFormat.N_TRIPLES))
+                    store.flush()
+                    del store
+                except (OSError, RuntimeError, SyntaxError, ValueError, shutil.Error):
+                    # the previous store is damaged: write it anew from this build's N-Triples
+                    shutil.rmtree(path, ignore_errors=True)
+                    self._bulk_load(path)
         except BaseException as exc:  # re-raised in the building thread
             self.error = exc
         self.seconds = time.perf_counter() - t
+
+    def _bulk_load(self, path: Path) -> None:
+        store = ox.Store(str(path))
+        with (self.tmp / "hkgraph.nt").open("rb") as nt:
+            # in slices: one bulk load of the whole file holds it all in memory (1.5 GB at 100k tips)
+            while chunk := nt.read(STORE_SLICE):
+                chunk += nt.readline()
+                store.bulk_load(chunk, format=ox.RdfFormat.N_TRIPLES)
+        store.flush()
+        del store
 
     def wait(self) -> None:
         if self.thread.ident is not None:
@@ -413,18 +491,43 @@ def _stage(hook: Callable[[str, Path], None] | None, stage: str, tmp: Path) -> N
 KEEP = ("release",)
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False  # a file system or kernel without it
+    raise OSError(code, os.strerror(code), str(b))
+
+
 def _swap(new: Path, out_dir: Path) -> None:
-    """Replace ``out_dir`` with ``new``; the old one is removed only once the new one is in place."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}-old-{time.time_ns()}")
-        out_dir.rename(old)
+    """Replace ``out_dir`` with ``new`` so that ``out_dir`` is never missing.
+
+    Folders other commands wrote into the output (``release/``) move into ``new`` first; then one
+    ``renameat2(RENAME_EXCHANGE)`` swaps the two folders, and the old build (now at ``new``'s path) is
+    removed. Where the exchange is not available, two renames are used, and a crash between them is
+    repaired by the next build (:func:`recover`).
+    """
+    if not out_dir.exists():
+        new.rename(out_dir)
+        return
+    for name in KEEP:
+        if (out_dir / name).exists() and not (new / name).exists():
+            (out_dir / name).rename(new / name)
+    if _exchange(new, out_dir):
+        shutil.rmtree(new, ignore_errors=True)
+        return
+    old = out_dir.with_name(f".{out_dir.name}-old-{time.time_ns()}")
+    out_dir.rename(old)
     new.rename(out_dir)
-    if old is not None:
-        for name in KEEP:
-            if (old / name).exists() and not (out_dir / name).exists():
-                (old / name).rename(out_dir / name)
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def ensure_built(root: Path | str = ".", out_dir: Path | str = "dist") -> Path:

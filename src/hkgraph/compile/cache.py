@@ -3,12 +3,14 @@
 The state lives beside the output folder, in ``.cache/hkgraph-<out>/`` (``dist/`` → ``.cache/hkgraph-dist/``),
 and holds:
 
-- every record file's validated record (or its problems), keyed by path, size and modification time,
-  so that a rebuild parses only the files that changed;
+- every record file's validated record (or its problems), keyed by path and the hash of its content
+  (BLAKE2b), so that a rebuild parses only the files whose bytes changed (a same-size edit with its
+  modification time put back is still seen);
 - the layout of the RDF files the build wrote (subjects in order, the byte length of each subject's
   block in each file), so that :mod:`hkgraph.compile.incremental` can rewrite only the subjects that changed;
-- a fingerprint of hkgraph's own code and of schema/, and the size and time of every output file:
-  when either differs, the state is ignored and the build starts from nothing.
+- a fingerprint of hkgraph's own code and of schema/, and the hash of every output file: when either
+  differs (a byte of dist/hkgraph.nt changed by hand or by a damaged disk), the state is ignored and the
+  build starts from nothing, so damage is never copied into the next build.
 
 The state is a cache: deleting it only makes the next build a full one. It is written in one
 transaction after the output folder is in place, and a rebuild writes only the records that changed.
@@ -31,7 +33,7 @@ from .. import __version__
 from ..records.load import load_file
 from ..records.problems import Problem
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 OUTPUT_FILES = ("hkgraph.nt", "hkgraph.ttl", "hkgraph.jsonld", "hkgraph.db")
 PARALLEL_MIN_FILES = 2000  # below this, starting workers costs more than it saves
 
@@ -40,7 +42,7 @@ PARALLEL_MIN_FILES = 2000  # below this, starting workers costs more than it sav
 class CachedRecord:
     """One record file as the last build saw it."""
 
-    mtime_ns: int
+    digest: bytes  # BLAKE2b of the file's bytes
     size: int
     record: Any | None
     problems: list[Problem]
@@ -52,7 +54,7 @@ class BuildState:
     root: str
     code: str
     records: dict[str, CachedRecord] = field(default_factory=dict)
-    outputs: dict[str, tuple[int, int]] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)  # output file → hash of its bytes
     subjects: list[str] = field(default_factory=list)
     blocks: dict[str, array] = field(default_factory=dict)  # fmt → byte length of each subject's block
     triples: int = 0
@@ -65,25 +67,30 @@ def cache_dir(out_dir: Path) -> Path:
 
 
 def code_fingerprint(root: Path) -> str:
-    """hkgraph's version, its source files and schema/ (size and time): what the outputs depend on."""
+    """hkgraph's version, its source files and schema/ (their content): what the outputs depend on."""
     h = hashlib.sha256(f"{__version__}\0{STATE_VERSION}".encode())
     package = Path(__file__).resolve().parent.parent
     sources = [package / "__init__.py", *(package / "records").glob("*.py"), *(package / "compile").glob("*.py")]
     for path in sorted([*sources, *(root / "schema").glob("*")]):
         if path.is_file():
-            st = path.stat()
-            h.update(f"{path.parent.name}/{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            h.update(f"{path.parent.name}/{path.name}\0".encode() + file_digest(path) + b"\n")
     return h.hexdigest()
 
 
-def output_stats(out_dir: Path) -> dict[str, tuple[int, int]]:
+def file_digest(path: Path) -> bytes:
+    """BLAKE2b of a file's bytes (read in slices)."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "blake2b").digest()
+
+
+def output_stats(out_dir: Path) -> dict[str, str]:
+    """Output file → hash of its bytes (what the next build checks before it reuses the outputs)."""
     stats = {}
     for name in OUTPUT_FILES:
         try:
-            st = (out_dir / name).stat()
+            stats[name] = file_digest(out_dir / name).hex()
         except OSError:
             continue
-        stats[name] = (st.st_size, st.st_mtime_ns)
     return stats
 
 
@@ -97,7 +104,7 @@ def _connect(out_dir: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB)")
-    conn.execute("CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, data BLOB)")
+    conn.execute("CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, digest BLOB, size INTEGER, data BLOB)")
     return conn
 
 
@@ -118,11 +125,11 @@ def load_state(out_dir: Path, root: Path) -> BuildState | None:
             if snapshot:
                 with (cache_dir(out_dir) / snapshot).open("rb") as f:
                     records = pickle.load(f)  # noqa: S301 - our own cache
-            for key, mtime_ns, size, data in conn.execute("SELECT key, mtime_ns, size, data FROM records"):
+            for key, digest, size, data in conn.execute("SELECT key, digest, size, data FROM records"):
                 if data is None:
                     records.pop(key, None)
                 else:
-                    records[key] = CachedRecord(mtime_ns, size, *pickle.loads(data))  # noqa: S301 - our own cache
+                    records[key] = CachedRecord(digest, size, *pickle.loads(data))  # noqa: S301 - our own cache
         finally:
             conn.close()
     except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError,
@@ -159,10 +166,10 @@ def save_state(state: BuildState, out_dir: Path, changed: set[str] | None = None
             for key in changed:
                 r = state.records.get(key)
                 if r is None:
-                    rows.append((key, 0, 0, None))
+                    rows.append((key, b"", 0, None))
                 else:
                     data = pickle.dumps((r.record, r.problems, r.subjects), protocol=pickle.HIGHEST_PROTOCOL)
-                    rows.append((key, r.mtime_ns, r.size, data))
+                    rows.append((key, r.digest, r.size, data))
             conn.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
         conn.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -221,6 +228,16 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def _digest_bounded(path: Path) -> bytes:
+    """The content hash of a record file; files past the loader's size limit are not read (they are
+    parsed, and refused, every time)."""
+    from ..records.yamlio import MAX_FILE_BYTES
+
+    if not path.is_file() or os.stat(path).st_size > MAX_FILE_BYTES:
+        return b""
+    return file_digest(path)
+
+
 class CachedLoader:
     """A ``load_files`` for :func:`hkgraph.records.load.load_dataset` that reuses unchanged records.
 
@@ -240,11 +257,14 @@ class CachedLoader:
         start = len(str(root)) + 1
         for i, (_model_cls, path) in enumerate(files):
             key = str(path)[start:]  # path is under root; Path.relative_to is ~10x slower
-            st = os.stat(path)
+            try:
+                stat = (_digest_bounded(path), os.stat(path).st_size)
+            except OSError:
+                stat = (b"", -1)  # unreadable, a folder or a dangling link: the loader reports it
             keys.append(key)
-            stats.append((st.st_mtime_ns, st.st_size))
+            stats.append(stat)
             old = self.previous.get(key)
-            if old is None or (old.mtime_ns, old.size) != stats[-1]:
+            if old is None or (old.digest, old.size) != stat or not stat[0]:
                 misses.append(i)
         parsed = parse_in_parallel([files[i] for i in misses], root, self.workers)
         self.parsed = len(misses)

@@ -78,7 +78,7 @@ def sparql_result(result: Any) -> list[dict[str, Any]] | bool | list[tuple]:
     """pyoxigraph query results as plain Python values (see :func:`term_to_python`)."""
     if isinstance(result, bool | ox.QueryBoolean):
         return bool(result)
-    if isinstance(result, ox.QuerySolutions):
+    if isinstance(result, ox.QuerySolutions) or hasattr(result, "variables"):
         names = [v.value for v in result.variables]
         return [dict(zip(names, map(term_to_python, solution), strict=True)) for solution in result]
     return [(term_to_python(t.subject), term_to_python(t.predicate), term_to_python(t.object)) for t in result]
@@ -109,6 +109,16 @@ def open_store(dist: Path) -> ox.Store:
     store = ox.Store()
     store.bulk_load(path=str(dist / "hkgraph.nt"), format=ox.RdfFormat.N_TRIPLES)
     return store
+
+
+def open_store_job(dist: str) -> tuple[ox.Store, None]:
+    """Worker setup (:class:`hkgraph.query.sandbox.Worker`): the store of the build at ``dist``."""
+    return open_store(Path(dist)), None
+
+
+def sparql_job(store: ox.Store, query: str) -> Any:
+    """Worker job: one query's answer as plain Python values (see :func:`run_sparql`)."""
+    return run_sparql(store, query)
 
 
 def connect_sql(db_path: Path) -> sqlite3.Connection:

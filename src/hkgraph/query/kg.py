@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import difflib
 import json
-import shutil
 import sqlite3
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,7 +34,10 @@ from ..compile.rdf import BASE, RELATION_PREDICATES, expand, field_predicates
 from ..compile.sqlite import advised_text
 from ..records import model as m
 from .engine import QueryError, connect_sql, open_store, run_sparql, sql_rows
+from .policy import PolicyError, check_query
+from .releases import ReleaseError, open_release
 from .remote import RemoteSparql, is_endpoint
+from .sandbox import JobError, Worker, WorkerCrashError, WorkerStartError
 
 DATASET_FILES = ("hkgraph.nt", "hkgraph.db")
 ENTITY_KINDS: tuple[str, ...] = tuple(m.ENTITY_KINDS)
@@ -137,39 +138,6 @@ def _hint(matches: list[str]) -> str:
     return f"; did you mean {listed}?"
 
 
-def find_dataset(path: Path) -> Path | None:
-    """The folder under ``path`` (itself or the shallowest below) that holds built dataset files."""
-    found = {p.parent for name in DATASET_FILES for p in path.rglob(name)}
-    candidates = [path, *sorted(found, key=lambda p: (len(p.parts), str(p)))]
-    for folder in candidates:
-        if any((folder / name).is_file() for name in DATASET_FILES):
-            return folder
-    return None
-
-
-def unpack_archive(archive: Path) -> tuple[Path, Path]:
-    """Unpack a release archive (zip or tar) into a temporary folder; returns (dataset folder, temp root).
-
-    This is the hook release archives are opened through: anything :func:`shutil.unpack_archive`
-    reads, whose contents hold ``hkgraph.nt`` (and ideally ``hkgraph.db``) somewhere inside.
-    """
-    tmp = Path(tempfile.mkdtemp(prefix="hkgraph-release-"))
-    try:
-        try:
-            shutil.unpack_archive(str(archive), str(tmp), filter="data")
-        except TypeError:  # zip archives take no filter (zipfile refuses unsafe paths itself)
-            shutil.unpack_archive(str(archive), str(tmp))
-        except (shutil.ReadError, ValueError) as exc:
-            raise QueryError(f"{archive} is not a dataset folder or a release archive ({exc})")
-        found = find_dataset(tmp)
-        if found is None:
-            raise QueryError(f"{archive} holds no hkgraph.nt or hkgraph.db")
-        return found, tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
 class KnowledgeGraph:
     """The dataset, embedded (pyoxigraph + SQLite files) or behind a SPARQL 1.1 endpoint.
 
@@ -183,12 +151,13 @@ class KnowledgeGraph:
         self.endpoint = endpoint
         self._store: Any = RemoteSparql(endpoint, timeout=timeout) if endpoint else open_store(dist)  # type: ignore[arg-type]
         self._conn: sqlite3.Connection | None = None
-        self._tmp: Path | None = None
         self._labels: dict[str, dict[str, set[str]]] | None = None
         self._spellings: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self._names: dict[tuple[str, str], str] = {}
         self._parameter_nodes: dict[str, str] = {}
         self._values: list[tuple[str, str, str]] | None = None
+        self._timeout = timeout
+        self._worker: Worker | None = None
 
     # ------------------------------------------------------------------------------------ opening
 
@@ -198,12 +167,13 @@ class KnowledgeGraph:
 
         :param source: ``None`` to build ``root``/data into ``root``/dist when it is stale and open
             that; a folder holding the built files (``dist/``); a project folder holding ``data/``
-            (built first when stale); a release archive; or the URL of a SPARQL endpoint.
-        :param timeout: seconds to wait for a remote endpoint.
+            (built first when stale); a release archive as ``hkgraph release`` writes it (checked
+            against its checksums and prepared once into a cache: see
+            :func:`hkgraph.query.releases.open_release`); or the URL of a SPARQL endpoint.
+        :param timeout: seconds to wait for a remote endpoint, or for one query given to :meth:`sparql`.
         """
         if is_endpoint(source):
             return cls(endpoint=str(source), timeout=timeout)
-        tmp = None
         if source is None:
             dist = cls._from_project(Path(root))
         else:
@@ -213,19 +183,20 @@ class KnowledgeGraph:
             elif path.is_dir() and (path / "data").is_dir():
                 dist = cls._from_project(path)
             elif path.is_file():
-                dist, tmp = unpack_archive(path)
+                dist = cls._from_release(path)
             elif not path.exists():
                 raise QueryError(f"{path} does not exist")
             else:
                 raise QueryError(f"{path} holds neither built files (hkgraph.nt, hkgraph.db) nor a data/ folder")
+        return cls(dist=dist, timeout=timeout)
+
+    @staticmethod
+    def _from_release(path: Path) -> Path:
+        """A release archive as `hkgraph release` wrote it, checked and prepared (:mod:`.releases`)."""
         try:
-            kg = cls(dist=dist)
-        except BaseException:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        kg._tmp = tmp
-        return kg
+            return open_release(path)
+        except ReleaseError as exc:
+            raise QueryError(f"{path} is not a dataset folder or a release archive that can be opened: {exc}")
 
     @staticmethod
     def _from_project(root: Path) -> Path:
@@ -239,15 +210,15 @@ class KnowledgeGraph:
         raise QueryError(f"{root.resolve()} has neither data/ to build nor a built dist/")
 
     def close(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
         if isinstance(self._store, RemoteSparql):
             self._store.close()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
         self._store = None
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
 
     def __enter__(self) -> KnowledgeGraph:
         return self
@@ -271,16 +242,57 @@ class KnowledgeGraph:
         SELECT gives a list of row dicts of plain Python values (IRIs and strings as ``str``, numbers
         as ``int``/``float``, booleans as ``bool``, unbound as ``None``); ASK gives a ``bool``;
         CONSTRUCT and DESCRIBE give a list of ``{"subject", "predicate", "object"}`` dicts.
+
+        On the embedded files the query is checked first (:mod:`hkgraph.query.policy`: no SERVICE,
+        updates or outside FROM; nesting bounded) and runs in a confined worker process
+        (:mod:`hkgraph.query.sandbox`): it cannot reach the network, and an engine crash raises
+        :class:`QueryError` here instead of ending this process.
         """
         if self._store is None:
             raise QueryError("this KnowledgeGraph is closed")
-        result = run_sparql(self._store, query)
+        if self.endpoint is not None:
+            return self._as_rows(run_sparql(self._store, query))
+        try:
+            check_query(query, self._named_graphs())
+        except PolicyError as exc:
+            raise QueryError(str(exc)) from None
+        return self._as_rows(self._confined(query))
+
+    @staticmethod
+    def _as_rows(result: Any) -> list[dict[str, Any]] | bool:
         if isinstance(result, bool) or not result or isinstance(result[0], dict):
-            return result  # type: ignore[return-value]
-        return [dict(zip(("subject", "predicate", "object"), t, strict=True)) for t in result]  # type: ignore[arg-type]
+            return result  # type: ignore[no-any-return]
+        return [dict(zip(("subject", "predicate", "object"), t, strict=True)) for t in result]
+
+    def _named_graphs(self) -> list[str]:
+        return [g.value for g in self._store.named_graphs() if hasattr(g, "value")]
+
+    def _confined(self, query: str) -> Any:
+        """Run a query given by the caller in the worker process (started on first use)."""
+        if self._worker is None or not self._worker.alive:
+            worker = Worker("hkgraph.query.engine:open_store_job", str(self.dist))
+            try:
+                worker.wait_ready(max(self._timeout, 60.0))
+            except WorkerStartError as exc:
+                raise QueryError(f"cannot start the query worker: {exc}") from None
+            self._worker = worker
+        try:
+            return self._worker.call("hkgraph.query.engine:sparql_job", (query,), self._timeout)
+        except WorkerCrashError as exc:
+            self._worker = None
+            if exc.timed_out:
+                raise QueryError(f"the query ran longer than {self._timeout:g} s (the timeout of "
+                                 "KnowledgeGraph.open) and was stopped") from None
+            raise QueryError(f"the query engine crashed on this query (worker exit code {exc.code}); "
+                             "this process is unaffected and the next query starts a new worker") from None
+        except JobError as exc:
+            raise QueryError(str(exc)) from None
 
     def _select(self, query: str) -> list[dict[str, Any]]:
-        rows = self.sparql(query)
+        """The helpers' own queries: trusted, run in this process."""
+        if self._store is None:
+            raise QueryError("this KnowledgeGraph is closed")
+        rows = self._as_rows(run_sparql(self._store, query))
         assert isinstance(rows, list)
         return rows
 

@@ -174,11 +174,17 @@ def load_file(model_cls: type[BaseModel], path: Path, root: Path) -> tuple[Any |
     if model_cls is BaseModel:
         expected = ", ".join(sorted(m.FOLDER_KINDS))
         return None, [Problem(rel, 1, 1, "", f"not an entity folder; entities live in one of: {expected}")]
+    outside = _outside_data(path, root)
+    if outside:
+        return None, [Problem(rel, 1, 1, "", outside)]
     if path.suffix != ".yaml" or not path.is_file():
         if path.name.startswith(".") or path.name == "README.md":
             return None, []
         return None, [Problem(rel, 1, 1, "", "not a record file: records are files named <id>.yaml")]
-    located = read_yaml(path)
+    try:
+        located = read_yaml(path)
+    except OSError as exc:
+        return None, [Problem(rel, 1, 1, "", f"cannot read the file: {exc.strerror or exc}")]
     problems = [Problem(rel, p.line, p.col, format_path(p.field), p.message) for p in located.problems]
     data = located.data
     if problems:
@@ -199,6 +205,22 @@ def load_file(model_cls: type[BaseModel], path: Path, root: Path) -> tuple[Any |
             Problem(rel, line, col, "id", f"id '{record.id}' differs from the file name '{path.stem}.yaml'")  # type: ignore[attr-defined]
         )
     return record, problems
+
+
+def _outside_data(path: Path, root: Path) -> str | None:
+    """Why ``path`` (a symbolic link, or under one) may not be read as a record, or None."""
+    if not path.is_symlink() and not any(p.is_symlink() for p in path.parents if p.is_relative_to(root)):
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        return "a symbolic link to nothing (dangling): refused"
+    except (RuntimeError, OSError):
+        return "a symbolic link that loops: refused"
+    data = (root / "data").resolve()
+    if not target.is_relative_to(data):
+        return f"a symbolic link to {target}, outside data/: refused (records live in data/)"
+    return None
 
 
 LoadFiles = Callable[[list[tuple[type[BaseModel], Path]], Path], Iterable[tuple[Any | None, list[Problem]]]]

@@ -104,7 +104,7 @@ def ref(kind: str, rdf: str, description: str, **kw: Any) -> Any:
 class Strict(BaseModel):
     """Base: unknown keys are errors, never silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, validate_default=False)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, validate_default=False, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------- tips

@@ -9,6 +9,7 @@ objects, anchors and aliases (the road to an alias bomb), non-UTF-8 bytes and ab
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,8 +191,15 @@ class _Builder:
 
 
 def read_yaml(path: Path) -> Located:
-    """Parse a YAML file; see :func:`parse_yaml`."""
-    return parse_yaml(path.read_bytes())
+    """Parse a YAML file; see :func:`parse_yaml`. At most one byte past the size limit is read, so a
+    huge (or endless) file is refused without being read whole."""
+    with path.open("rb") as f:
+        raw = f.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            size = max(os.fstat(f.fileno()).st_size, len(raw))
+            return Located(problems=[YamlProblem(1, 1, (), f"file is {size:,} bytes; a record may be at most "
+                                                           f"{MAX_FILE_BYTES:,} bytes")])
+    return parse_yaml(raw)
 
 
 # ------------------------------------------------------------------------------------------ writing

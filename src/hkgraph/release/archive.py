@@ -7,17 +7,17 @@ archives: entries are sorted, times are fixed (``SOURCE_DATE_EPOCH``, else the l
 time, else 1980-01-01), owners and permissions are fixed, gzip headers carry no name and a fixed time.
 
 ``verify_release`` checks a release folder or archive against its SHA256SUMS and datapackage.json;
-``open_release`` unpacks a release into a cached folder that works as a build folder (``dist/``).
+``open_release`` unpacks a release into a cached folder that works as a build folder (``dist/``). Both
+live in :mod:`hkgraph.query.releases` (with the limits that keep an archive bomb out), the one code path
+that ``KnowledgeGraph.open``, ``hkgraph serve --release`` and ``hkgraph verify`` use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
-import hashlib
 import json
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -25,9 +25,7 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -35,6 +33,23 @@ from .. import __version__
 from ..compile.build import build
 from ..compile.schema import drifted
 from ..compile.sqlite import ENTITY_TABLES
+from ..query.releases import (  # noqa: F401 - the release API, opened in one place for every caller
+    ARCHIVE_SUFFIXES,
+    CHECKSUM_LINE,
+    ReleaseError,
+    Verification,
+    cached_sha256,
+    default_cache_dir,
+    extract_release,
+    is_archive,
+    open_release,
+    safe_member,
+    sha256_file,
+    unpacked,
+    verify_folder,
+    verify_release,
+    walk,
+)
 from . import describe as d
 from .changes import (
     Changes,
@@ -52,13 +67,7 @@ from .changes import (
 PREFIX = "hkgraph-"
 RELEASE_DIR = Path("dist") / "release"
 FIXED_EPOCH = 315532800  # 1980-01-01T00:00:00Z: the earliest time a zip entry can carry
-ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
-_CHECKSUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
 _CHUNK = 1 << 20
-
-
-class ReleaseError(Exception):
-    """A release cannot be made, read or opened; the message says why."""
 
 
 @dataclass
@@ -97,26 +106,13 @@ def _utc(epoch: int) -> dt.datetime:
 # --------------------------------------------------------------------------------------- checksums
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _walk(folder: Path) -> list[str]:
-    """Every file under ``folder`` as a POSIX path relative to it, sorted."""
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-
-
 def file_infos(folder: Path) -> dict[str, d.FileInfo]:
-    return {rel: d.FileInfo(rel, (folder / rel).stat().st_size, sha256_file(folder / rel)) for rel in _walk(folder)}
+    return {rel: d.FileInfo(rel, (folder / rel).stat().st_size, sha256_file(folder / rel)) for rel in walk(folder)}
 
 
 def write_checksums(folder: Path) -> Path:
     """SHA256SUMS over every file in ``folder`` (in the format ``sha256sum -c`` reads)."""
-    lines = [f"{sha256_file(folder / rel)}  {rel}\n" for rel in _walk(folder) if rel != "SHA256SUMS"]
+    lines = [f"{sha256_file(folder / rel)}  {rel}\n" for rel in walk(folder) if rel != "SHA256SUMS"]
     path = folder / "SHA256SUMS"
     path.write_text("".join(lines), encoding="utf-8")
     return path
@@ -167,78 +163,6 @@ def write_zip(folder: Path, dest: Path, epoch: int) -> Path:
                 with (folder / rel).open("rb") as src, zf.open(info, "w") as out:
                     shutil.copyfileobj(src, out, _CHUNK)
     return dest
-
-
-def _safe_member(name: str) -> str:
-    """An archive member name that stays inside the extraction folder, else ReleaseError."""
-    posix = PurePosixPath(name.replace("\\", "/"))
-    if posix.is_absolute() or ".." in posix.parts or not posix.parts or ":" in posix.parts[0]:
-        raise ReleaseError(f"unsafe path in the archive: {name!r}")
-    return posix.as_posix()
-
-
-def is_archive(path: Path) -> bool:
-    return path.is_file() and path.name.endswith(ARCHIVE_SUFFIXES)
-
-
-def extract_release(archive: Path, dest: Path) -> Path:
-    """Unpack a release archive into ``dest``; returns the release folder inside it.
-
-    Only plain files and folders are accepted; absolute paths, ``..`` and links are refused.
-    """
-    dest.mkdir(parents=True, exist_ok=True)
-    try:
-        if archive.name.endswith(".zip"):
-            with zipfile.ZipFile(archive) as zf:
-                for info in zf.infolist():
-                    rel = _safe_member(info.filename)
-                    kind = stat.S_IFMT(info.external_attr >> 16)
-                    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-                        raise ReleaseError(f"{archive.name}: {info.filename} is not a plain file")
-                    target = dest / rel
-                    if info.is_dir():
-                        target.mkdir(parents=True, exist_ok=True)
-                        continue
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with zf.open(info) as src, target.open("wb") as out:
-                        shutil.copyfileobj(src, out, _CHUNK)
-        elif archive.name.endswith((".tar.gz", ".tgz")):
-            with tarfile.open(archive, "r:gz") as tar:
-                for member in tar:
-                    rel = _safe_member(member.name)
-                    target = dest / rel
-                    if member.isdir():
-                        target.mkdir(parents=True, exist_ok=True)
-                    elif member.isfile():
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        src = tar.extractfile(member)
-                        assert src is not None
-                        with src, target.open("wb") as out:
-                            shutil.copyfileobj(src, out, _CHUNK)
-                    else:
-                        raise ReleaseError(f"{archive.name}: {member.name} is not a plain file")
-        else:
-            raise ReleaseError(f"{archive}: not a release archive (expected .zip or .tar.gz)")
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, gzip.BadGzipFile, OSError) as exc:
-        if isinstance(exc, ReleaseError):
-            raise
-        raise ReleaseError(f"{archive}: cannot read the archive: {exc}") from exc
-    tops = [p for p in dest.iterdir()]
-    if len(tops) == 1 and tops[0].is_dir():
-        return tops[0]
-    return dest
-
-
-@contextmanager
-def unpacked(path: Path) -> Iterator[Path]:
-    """A release folder for ``path`` (a folder as is, an archive unpacked into a temporary folder)."""
-    if path.is_dir():
-        yield path
-        return
-    if not is_archive(path):
-        raise ReleaseError(f"{path}: not a release folder or archive (.zip, .tar.gz)")
-    with tempfile.TemporaryDirectory(prefix="hkgraph-release-") as tmp:
-        yield extract_release(path, Path(tmp))
 
 
 # ------------------------------------------------------------------------------------- finding them
@@ -427,167 +351,6 @@ def _assemble(
 # ---------------------------------------------------------------------------------------- verifying
 
 
-@dataclass
-class Verification:
-    """The outcome of checking a release: every file that does not match, with the reason."""
-
-    path: Path
-    version: str | None = None
-    files: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def verify_release(path: Path | str) -> Verification:
-    """Check a release folder or archive against its SHA256SUMS and its datapackage.json."""
-    path = Path(path)
-    try:
-        with unpacked(path) as folder:
-            result = verify_folder(folder)
-    except ReleaseError as exc:
-        return Verification(path, problems=[str(exc)])
-    result.path = path
-    return result
-
-
-def verify_folder(folder: Path) -> Verification:
-    result = Verification(folder)
-    present = set(_walk(folder))
-    result.files = len(present)
-    bad: dict[str, str] = {}
-
-    sums = folder / "SHA256SUMS"
-    listed: dict[str, str] = {}
-    if not sums.is_file():
-        bad["SHA256SUMS"] = "missing"
-    else:
-        for number, line in enumerate(sums.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            match = _CHECKSUM_LINE.match(line)
-            if not match:
-                bad[f"SHA256SUMS:{number}"] = "not a checksum line (`<sha256>  <path>`)"
-                continue
-            listed[match.group(2)] = match.group(1)
-    for rel, expected in sorted(listed.items()):
-        if rel not in present:
-            bad[rel] = "missing"
-            continue
-        actual = sha256_file(folder / rel)
-        if actual != expected:
-            bad[rel] = f"SHA-256 does not match SHA256SUMS (expected {expected[:12]}…, got {actual[:12]}…)"
-    for rel in sorted(present - listed.keys() - {"SHA256SUMS"}):
-        if sums.is_file():
-            bad[rel] = "not listed in SHA256SUMS"
-
-    package_path = folder / "datapackage.json"
-    try:
-        package = json.loads(package_path.read_text(encoding="utf-8"))
-        result.version = str(package.get("version"))
-        resources = package["resources"]
-    except (OSError, ValueError, KeyError, AttributeError) as exc:
-        bad.setdefault("datapackage.json", f"not a readable data package: {exc}")
-        resources = []
-    for resource in resources:
-        problem = _check_resource(folder, resource)
-        if problem:
-            rel, message = problem
-            bad.setdefault(rel, message)
-    result.problems = [f"{rel}: {message}" for rel, message in sorted(bad.items())]
-    return result
-
-
-def _check_resource(folder: Path, resource: dict[str, Any]) -> tuple[str, str] | None:
-    rel = resource.get("path")
-    if not isinstance(rel, str):
-        return "datapackage.json", f"resource {resource.get('name')!r} has no single path"
-    try:
-        target = folder / _safe_member(rel)
-    except ReleaseError as exc:
-        return "datapackage.json", str(exc)
-    if not target.is_file():
-        return rel, "missing (listed in datapackage.json)"
-    size = target.stat().st_size
-    if "bytes" in resource and resource["bytes"] != size:
-        return rel, f"size does not match datapackage.json (expected {resource['bytes']}, got {size})"
-    algorithm, _, digest = str(resource.get("hash", "")).rpartition(":")
-    if digest and algorithm == "sha256" and sha256_file(target) != digest:
-        return rel, "SHA-256 does not match datapackage.json"
-    fields = (resource.get("schema") or {}).get("fields")
-    if fields:
-        with target.open(encoding="utf-8", newline="") as f:
-            header = f.readline().rstrip("\r\n").split(",")
-        names = [str(f["name"]) for f in fields]
-        if header != names:
-            return rel, f"CSV header {header} does not match the Table Schema fields {names}"
-    return None
-
-
-# ----------------------------------------------------------------------------------------- opening
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hkgraph" / "releases"
-
-
-def open_release(path: Path | str, cache_dir: Path | str | None = None) -> Path:
-    """A folder usable as a build folder (hkgraph.db, hkgraph.nt, the oxigraph store) for a release.
-
-    ``path`` is a release archive (.zip, .tar.gz) or folder. The release is checked against its
-    SHA256SUMS, unpacked once into the cache (``$XDG_CACHE_HOME/hkgraph/releases`` by default, keyed by
-    the archive's SHA-256), and the same folder is returned on later calls.
-
-    :raises ReleaseError: when the path is not a release or its files do not match their checksums.
-    """
-    import pyoxigraph as ox
-
-    path = Path(path).resolve()
-    if path.is_dir():
-        sums = path / "SHA256SUMS"
-        if not sums.is_file():
-            raise ReleaseError(f"{path}: not a hkgraph release (no SHA256SUMS)")
-        key = hashlib.sha256(str(path).encode() + b"\0" + sums.read_bytes()).hexdigest()
-    elif is_archive(path):
-        key = sha256_file(path)
-    else:
-        raise ReleaseError(f"{path}: no such release folder or archive (.zip, .tar.gz)")
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    stem = path.name
-    for suffix in ARCHIVE_SUFFIXES:
-        stem = stem.removesuffix(suffix)
-    target = cache / f"{stem}-{key[:16]}"
-    if (target / "hkgraph.nt").is_file() and (target / "hkgraph.db").is_file():
-        return target
-
-    cache.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".unpack-", dir=cache))
-    try:
-        if path.is_dir():
-            folder = work / stem
-            shutil.copytree(path, folder)
-        else:
-            folder = extract_release(path, work / "x")
-        checked = verify_folder(folder)
-        if not checked.ok:
-            raise ReleaseError(f"{path}: the release does not match its checksums:\n" + "\n".join(checked.problems))
-        with gzip.open(folder / "hkgraph.nt.gz", "rb") as src, (folder / "hkgraph.nt").open("wb") as out:
-            shutil.copyfileobj(src, out, _CHUNK)
-        store = ox.Store(str(folder / "oxigraph"))
-        store.bulk_load(path=str(folder / "hkgraph.nt"), format=ox.RdfFormat.N_TRIPLES)
-        store.flush()
-        del store
-        try:
-            folder.rename(target)
-        except OSError:
-            if not (target / "hkgraph.nt").is_file():  # not another process that got there first
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target
-
-
 # ------------------------------------------------------------------------------------ download list
 
 DOWNLOADS = {
@@ -620,19 +383,19 @@ def release_files(folder: Path | str, base_url: str = "") -> list[dict[str, Any]
     sums = folder / "SHA256SUMS"
     if sums.is_file():
         for line in sums.read_text(encoding="utf-8").splitlines():
-            match = _CHECKSUM_LINE.match(line)
+            match = CHECKSUM_LINE.match(line)
             if match:
                 listed[match.group(2)] = match.group(1)
     out: list[dict[str, Any]] = []
     for suffix in ("zip", "tar.gz"):
         archive = folder.parent / f"{name}.{suffix}"
         if archive.is_file():
-            out.append(_download(archive.name, DOWNLOADS[suffix], archive, sha256_file(archive), base_url))
+            out.append(_download(archive.name, DOWNLOADS[suffix], archive, cached_sha256(archive), base_url))
     for rel, text in DOWNLOADS.items():
         path = folder / rel
         if rel in ("zip", "tar.gz") or not path.is_file():
             continue
-        digest = listed.get(rel) or sha256_file(path)
+        digest = listed.get(rel) or cached_sha256(path)
         out.append(_download(f"{name}/{rel}", text, path, digest, base_url))
     return out
 

@@ -1,10 +1,12 @@
 """The advisor's Datasette page, ``/-/advise``: upload or paste a ComfyUI workflow, read the advice.
 
 GET shows the form (the browser reads a chosen file into the text field, so the form posts as
-urlencoded); ``?sample=1`` fills it with a small sample workflow to try; POST (that form, a multipart upload with a ``file`` or ``text`` field, or a raw JSON
-body) shows the same report as
+urlencoded); ``?sample=1`` fills it with a small sample workflow to try; POST (that form, a multipart
+upload with a ``file`` or ``text`` field, or a raw JSON body) shows the same report as
 ``hkgraph advise``, as HTML, or as JSON with ``?_format=json`` or a JSON request body. The advice comes
-from the served hkgraph database. To register the page, the hkgraph plugin adds :data:`ROUTES`::
+from the served hkgraph database. The body is bounded while it streams in, and the advisor runs in a
+confined worker process with a time and a memory limit (:mod:`hkgraph.advise.confined`), never in the
+server's event loop. To register the page, the hkgraph plugin adds :data:`ROUTES`::
 
     from .advise_page import ROUTES as ADVISE_ROUTES
 
@@ -15,25 +17,42 @@ from the served hkgraph database. To register the page, the hkgraph plugin adds 
 
 from __future__ import annotations
 
+import asyncio
 import json
-from email import policy
-from email.parser import BytesParser
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs
 
 from datasette.utils.asgi import Response
 
-from ..advise.advisor import AdviseError, advise, load_knowledge
-from ..advise.workflow import MAX_BYTES, WorkflowError, parse_workflow
+from ..advise.advisor import AdviseError
+from ..advise.confined import AdvisorLimits, AdvisorRunner
+from ..advise.workflow import MAX_BYTES, WorkflowError
+from .bounded import BadFormError, BodyTooLargeError, read_body, read_form
 
 PATH = "/-/advise"
 TEMPLATE = "advise.html"
 SAMPLE = "sample_workflow.json"  # a small workflow written for trying the page (GET ?sample=1)
+BODY_LIMIT = MAX_BYTES + 100_000  # a form's fields and boundaries around the largest workflow
+QUEUE_WAIT = 30.0  # seconds a workflow waits for the advisor before 503
+
+# One confined advisor per served Datasette; workflows are judged one at a time, off the event loop.
+_RUNNERS: weakref.WeakKeyDictionary[Any, tuple[AdvisorRunner, asyncio.Semaphore]] = weakref.WeakKeyDictionary()
+_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hkgraph-advise")
 
 
 class BadRequestError(Exception):
     """The request carries no workflow, or one the page cannot read."""
+
+
+class UploadTooLargeError(Exception):
+    """The body is larger than the advisor reads (answered 413 as soon as that is known)."""
+
+
+class BusyError(Exception):
+    """The advisor is busy with other workflows (answered 503)."""
 
 
 def _database(datasette: Any) -> tuple[str, str]:
@@ -47,40 +66,48 @@ def _database(datasette: Any) -> tuple[str, str]:
     raise AdviseError("no hkgraph database is being served")
 
 
-def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
-    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
-    fields: dict[str, tuple[str | None, bytes]] = {}
-    if not message.is_multipart():
-        raise BadRequestError("the upload is not valid multipart/form-data")
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if isinstance(name, str):
-            payload = part.get_payload(decode=True)
-            fields[name] = (part.get_filename(), payload if isinstance(payload, bytes) else b"")
-    return fields
-
-
 async def _workflow_text(request: Any) -> tuple[bytes, str]:
-    """The workflow the request carries and a name for it."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BYTES + 100_000:
-        raise WorkflowError(f"the upload is {int(length) / 1e6:.1f} MB; the advisor reads workflows up to "
-                            f"{MAX_BYTES / 1e6:.1f} MB")
-    body = await request.post_body()
+    """The workflow the request carries and a name for it (the body is bounded while it streams in)."""
     content_type = request.headers.get("content-type", "")
     kind = content_type.split(";", 1)[0].strip().lower()
-    if kind == "multipart/form-data":
-        fields = _multipart(content_type, body)
-        filename, data = fields.get("file", (None, b""))
-        if data.strip():
-            return data, filename or "uploaded workflow"
-        return fields.get("text", (None, b""))[1], "pasted workflow"
+    try:
+        if kind == "multipart/form-data":
+            fields = await read_form(request, BODY_LIMIT)
+            filename, data = fields.get("file", (None, b""))
+            if data.strip():
+                return data, filename or "uploaded workflow"
+            return fields.get("text", (None, b""))[1], "pasted workflow"
+        body = await read_body(request, BODY_LIMIT)
+    except BodyTooLargeError:
+        raise UploadTooLargeError(f"the upload is larger than {BODY_LIMIT / 1e6:.1f} MB; the advisor reads workflows "
+                                  f"up to {MAX_BYTES / 1e6:.1f} MB") from None
+    except BadFormError as exc:
+        raise BadRequestError(str(exc)) from None
     if kind == "application/x-www-form-urlencoded":
-        form = parse_qs(body.decode("utf-8", "replace"))
+        form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=50)
         name = form.get("name", [""])[0].strip()
         return form.get("text", [""])[0].encode("utf-8"), name or "pasted workflow"
     return body, "posted workflow"
+
+
+async def run_advisor(datasette: Any, db_path: str, data: bytes, name: str) -> dict[str, Any]:
+    """The report, computed in the confined advisor worker while the event loop goes on serving."""
+    found = _RUNNERS.get(datasette)
+    if found is None or found[0].db_path != db_path:
+        if found is not None:
+            found[0].close()
+        found = (AdvisorRunner(db_path, AdvisorLimits()), asyncio.Semaphore(1))
+        _RUNNERS[datasette] = found
+        weakref.finalize(datasette, found[0].close)
+    runner, slot = found
+    try:
+        await asyncio.wait_for(slot.acquire(), QUEUE_WAIT)
+    except TimeoutError:
+        raise BusyError(f"the advisor stayed busy with other workflows for {QUEUE_WAIT:.0f} s; try again") from None
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, runner.run, data, name)
+    finally:
+        slot.release()
 
 
 def _wants_json(request: Any) -> bool:
@@ -100,9 +127,13 @@ async def advise_page(datasette: Any, request: Any) -> Response:
             data, name = await _workflow_text(request)
             if not data.strip():
                 raise BadRequestError("no workflow given: choose a file or paste the workflow's JSON")
-            report = advise(parse_workflow(data, name=name), load_knowledge(db_path))
+            report = await run_advisor(datasette, db_path, data, name)
     except (WorkflowError, BadRequestError) as exc:
         error, status = str(exc), 400
+    except UploadTooLargeError as exc:
+        error, status = str(exc), 413
+    except BusyError as exc:
+        error, status = str(exc), 503
     except AdviseError as exc:
         error, status = str(exc), 500
     if _wants_json(request) and request.method == "POST":

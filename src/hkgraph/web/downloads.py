@@ -24,10 +24,10 @@ from datasette.utils.asgi import AsgiFileDownload, Response
 from ..release.archive import (
     DOWNLOADS,
     ReleaseError,
+    cached_sha256,
     latest_release,
     release_files,
     release_version,
-    sha256_file,
 )
 from ..release.describe import media_type
 
@@ -106,7 +106,7 @@ def offer(datasette: Any, database: str | None, *, listing: bool = True) -> Offe
             version = _version(folder)
             if source.is_file():
                 release.append({"name": source.name, "description": "the release archive this server was started with",
-                                "bytes": source.stat().st_size, "sha256": sha256_file(source),
+                                "bytes": source.stat().st_size, "sha256": cached_sha256(source),
                                 "media_type": media_type(source.name), "url": f"{base}release/{source.name}"})
             release += [e for e in release_files(folder, base_url=f"{base}release/")
                         if e["url"][len(base):] in paths]

@@ -1,26 +1,34 @@
-"""Run SPARQL queries in worker processes that can be killed.
+"""Run SPARQL queries in confined worker processes that can be killed, in two lanes.
 
 pyoxigraph evaluates a query in native code that cannot be interrupted, and some queries abort the
-whole process (pyoxigraph 0.5.13 panics and aborts on ``ORDER BY`` over some mixes of term types). So the
-endpoint never queries the store in the web server's own process: each worker process opens the graph
-once and answers one query at a time over a pipe. A worker that outruns the time limit is killed (its
-CPU is freed at once) and a worker that dies is replaced; the server itself keeps answering.
+whole process (pyoxigraph 0.5.13 panics and aborts on ``ORDER BY`` over some mixes of term types, and
+overflows its stack on deeply nested queries). So the endpoint never queries the store in the web
+server's own process: each worker (:class:`hkgraph.query.sandbox.Worker`) opens the graph once, cannot
+open network sockets, has a capped address space, and answers one query at a time over a pipe. A worker
+that outruns the time limit is killed (its CPU is freed at once) and a worker that dies is replaced;
+the server itself keeps answering.
+
+Fairness: queries wait for a worker in the event loop (no thread is held while waiting, so static files
+and Datasette pages never queue behind SPARQL), and there are two lanes. A query runs first in the
+*light* lane; a query that took longer than ``light_ms`` there (or hit a limit) is remembered by its
+text, and from then on runs in the *heavy* lane, whose workers are separate. Ten clients looping slow
+queries fill the heavy lane and wait for it; quick queries keep the light lane to themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
+import hashlib
 import queue
 import threading
 import time
-from multiprocessing.connection import Connection
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ..query.sandbox import JobError, Worker, WorkerCrashError, WorkerStartError
 from . import sparql_protocol as sp
-
-_CONTEXT = multiprocessing.get_context("spawn")  # never fork a process that runs threads and an event loop
 
 
 def load_store(path: Path) -> Any:
@@ -37,88 +45,82 @@ def load_store(path: Path) -> Any:
     return store
 
 
-def _worker_main(conn: Connection, source: str) -> None:
-    """The worker process: open the graph, say how many triples it has, then answer queries until EOF."""
-    try:
-        store = load_store(Path(source))
-        graphs = sorted(g.value for g in store.named_graphs() if hasattr(g, "value"))
-        conn.send(("ready", (len(store), graphs)))
-    except Exception as exc:
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
-        return
-    while True:
-        try:
-            query, limits, accept, requested, seconds_left = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            result = sp.answer(store, query, limits, accept, requested, deadline=time.monotonic() + seconds_left)
-            conn.send(("ok", result))
-        except sp.ProtocolError as exc:
-            conn.send(("error", (type(exc).__name__, str(exc), exc.status, exc.details)))
+def open_graph(source: str) -> tuple[Any, tuple[int, list[str]]]:
+    """Worker setup: the store, and (triples, named graphs) for the parent."""
+    store = load_store(Path(source))
+    graphs = sorted(g.value for g in store.named_graphs() if hasattr(g, "value"))
+    return store, (len(store), graphs)
 
 
-class Worker:
-    def __init__(self, source: Path) -> None:
-        self.conn, child = _CONTEXT.Pipe()
-        self.process = _CONTEXT.Process(
-            target=_worker_main, args=(child, str(source)), daemon=True, name="hkgraph-sparql-worker"
-        )
-        self.process.start()
-        child.close()
-
-    def wait_ready(self, timeout: float) -> tuple[int, list[str]]:
-        """Block until the graph is open; returns its number of triples and its named graphs."""
-        if not self.conn.poll(timeout):
-            self.kill()
-            raise RuntimeError(f"the SPARQL worker did not open the graph within {timeout:.0f} s")
-        try:
-            status, value = self.conn.recv()
-        except EOFError:
-            self.kill()
-            raise RuntimeError(f"the SPARQL worker died while opening the graph (exit code {self.process.exitcode})")
-        if status != "ready":
-            self.kill()
-            raise RuntimeError(f"the SPARQL worker cannot open the graph: {value}")
-        return value  # type: ignore[no-any-return]
-
-    def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=5)
-        self.conn.close()
+def answer_job(store: Any, query: str, limits: sp.Limits, accept: str, requested: str | None,
+               seconds_left: float) -> sp.Answer:
+    """Worker job: check, run and serialize one query."""
+    return sp.answer(store, query, limits, accept, requested, deadline=time.monotonic() + seconds_left)
 
 
 # How long a query waits for a free worker (workers are busy, or one is restarting after a kill).
 QUEUE_WAIT = 10.0
+MAX_WAITING = 64  # queries waiting for a lane at once; more are answered 503 at once
 _ERRORS = {"ProtocolError": sp.ProtocolError, "RefusedError": sp.RefusedError, "TimeLimitError": sp.TimeLimitError}
+_REMEMBERED = 4096  # heavy query texts remembered
+
+
+class _Lane:
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self.size = size
+        self.idle: queue.Queue[Worker] = queue.Queue()
+        self.executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"hkgraph-sparql-{name}")
+        self._slots: asyncio.Semaphore | None = None
+        self.waiting = 0
+
+    @property
+    def slots(self) -> asyncio.Semaphore:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.size)
+        return self._slots
 
 
 class WorkerPool:
-    """``size`` worker processes over the graph at ``source``; :meth:`run` answers one query."""
+    """Worker processes over the graph at ``source``: ``light`` in the light lane, ``size`` in the heavy
+    one; :meth:`run` answers one query."""
 
-    def __init__(self, source: Path, size: int, limits: sp.Limits, *, start_timeout: float = 600.0) -> None:
+    def __init__(self, source: Path, size: int, limits: sp.Limits, *, light: int = 1, light_ms: int = 500,
+                 start_timeout: float = 600.0) -> None:
         self.source = source
         self.limits = limits
+        self.light_ms = light_ms
         self.start_timeout = start_timeout
-        self.idle: queue.Queue[Worker] = queue.Queue()
         self.triples = 0
         self.graphs: list[str] = []
+        self.layers: dict[str, str | None] = {}
+        self._heavy_queries: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
         self._all: set[Worker] = set()
         self._closed = False
-        workers = [self._spawn() for _ in range(size)]
-        for worker in workers:
-            self.triples, self.graphs = worker.wait_ready(start_timeout)
-            self.idle.put(worker)
+        self.lanes = {"light": _Lane("light", light), "heavy": _Lane("heavy", size)}
+        started = [(lane, self._spawn()) for lane in self.lanes.values() for _ in range(lane.size)]
+        for lane, worker in started:
+            try:
+                (self.triples, self.graphs), self.layers = worker.wait_ready(start_timeout)
+            except WorkerStartError as exc:
+                self.close()
+                raise RuntimeError(str(exc)) from None
+            lane.idle.put(worker)
+
+    @property
+    def network_isolated(self) -> bool:
+        """True when at least one layer keeps the workers off the network."""
+        return any(reason is None for reason in self.layers.values())
 
     def _spawn(self) -> Worker:
-        worker = Worker(self.source)
+        worker = Worker("hkgraph.web.sparql_pool:open_graph", str(self.source),
+                        memory_bytes=self.limits.max_memory_mb * 1024 * 1024)
         with self._lock:
             self._all.add(worker)
         return worker
 
-    def _replace(self, worker: Worker) -> None:
+    def _replace(self, lane: _Lane, worker: Worker) -> None:
         """Kill a worker and start another in the background."""
         worker.kill()
         with self._lock:
@@ -130,48 +132,109 @@ class WorkerPool:
             fresh = self._spawn()
             try:
                 fresh.wait_ready(self.start_timeout)
-            except RuntimeError:
+            except WorkerStartError:
                 with self._lock:
                     self._all.discard(fresh)
                 return
-            self.idle.put(fresh)
+            lane.idle.put(fresh)
 
         threading.Thread(target=start, daemon=True, name="hkgraph-sparql-respawn").start()
 
-    def run_blocking(self, query: str, accept: str = "", requested: str | None = None) -> sp.Answer:
-        """Run ``query`` on the next free worker; the time limit counts from when a worker takes it."""
+    # ------------------------------------------------------------------------------------ routing
+
+    @staticmethod
+    def _key(query: str) -> str:
+        return hashlib.sha256(" ".join(query.split()).encode()).hexdigest()
+
+    def _is_heavy(self, key: str) -> bool:
+        with self._lock:
+            if key in self._heavy_queries:
+                self._heavy_queries.move_to_end(key)
+                return True
+            return False
+
+    def _remember_heavy(self, key: str) -> None:
+        with self._lock:
+            self._heavy_queries[key] = None
+            self._heavy_queries.move_to_end(key)
+            while len(self._heavy_queries) > _REMEMBERED:
+                self._heavy_queries.popitem(last=False)
+
+    # ---------------------------------------------------------------------------------- running
+
+    def _blocking(self, lane: _Lane, query: str, accept: str, requested: str | None) -> tuple[sp.Answer, float]:
         limit = self.limits.time_limit_ms / 1000
-        wait = max(limit, QUEUE_WAIT)
         try:
-            worker = self.idle.get(timeout=wait)
+            worker = lane.idle.get(timeout=QUEUE_WAIT)  # a replacement may still be starting
         except queue.Empty:
-            raise sp.TimeLimitError(f"every query worker stayed busy for {wait:.0f} s; try again later") from None
-        left = limit
+            busy = sp.TimeLimitError(f"no query worker was free for {QUEUE_WAIT:.0f} s; try again later")
+            busy.ran = False  # type: ignore[attr-defined]
+            raise busy from None
+        start = time.monotonic()
         try:
-            worker.conn.send((query, self.limits, accept, requested, left))
-            answered = worker.conn.poll(max(left, 0) + 0.05)
-            if not answered:
-                self._replace(worker)
-                raise sp.TimeLimitError(f"the query ran longer than the time limit of {self.limits.time_limit_ms} ms")
-            status, value = worker.conn.recv()
-        except (EOFError, OSError):
-            worker.process.join(timeout=2)
-            code = worker.process.exitcode
-            self._replace(worker)
+            result = worker.call("hkgraph.web.sparql_pool:answer_job",
+                                 (query, self.limits, accept, requested, limit), limit + 0.25)
+        except WorkerCrashError as exc:
+            self._replace(lane, worker)
+            if exc.timed_out:
+                raise sp.TimeLimitError(sp._time_message(self.limits)) from None
             raise sp.ProtocolError(
-                f"the query engine crashed on this query (worker exit code {code}); the endpoint has restarted "
-                "it. Rewriting the query (for example without ORDER BY over mixed kinds of values) may help",
+                f"the query engine stopped on this query (worker exit code {exc.code}): it needed more memory "
+                f"than the limit of {self.limits.max_memory_mb} MB, or the engine crashed; the endpoint has "
+                "restarted it. Rewriting the query (fewer rows before ORDER BY or GROUP BY, no ORDER BY over "
+                "mixed kinds of values) may help",
                 status=500,
             ) from None
-        self.idle.put(worker)
-        if status == "ok":
-            return value  # type: ignore[no-any-return]
-        name, message, code, details = value
-        raise _ERRORS.get(name, sp.ProtocolError)(message, status=code, details=details)
+        except JobError as exc:
+            lane.idle.put(worker)
+            if exc.kind == "MemoryError":
+                raise sp.ProtocolError(f"the query needed more memory than the limit of "
+                                       f"{self.limits.max_memory_mb} MB", status=503) from None
+            raise _ERRORS.get(exc.kind, sp.ProtocolError)(str(exc), status=exc.status or 500,
+                                                          details=exc.details) from None
+        lane.idle.put(worker)
+        return result, time.monotonic() - start
+
+    async def _slot(self, key: str) -> _Lane:
+        """Wait for a worker of the query's lane; a query learned to be heavy while it waited in the light
+        lane moves to the heavy one (so a burst of one slow query does not fill the light lane)."""
+        lane = self.lanes["heavy" if self._is_heavy(key) else "light"]
+        deadline = time.monotonic() + QUEUE_WAIT
+        while True:
+            if lane.waiting >= MAX_WAITING:
+                raise sp.TimeLimitError("too many SPARQL queries are waiting; try again later")
+            lane.waiting += 1
+            try:
+                await asyncio.wait_for(lane.slots.acquire(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise sp.TimeLimitError(
+                    f"every query worker stayed busy for {QUEUE_WAIT:.0f} s; try again later") from None
+            finally:
+                lane.waiting -= 1
+            if lane.name == "light" and self._is_heavy(key):
+                lane.slots.release()
+                lane = self.lanes["heavy"]
+                continue
+            return lane
 
     async def run(self, query: str, accept: str = "", requested: str | None = None) -> sp.Answer:
-        """Run ``query`` and serialize its answer in the negotiated format, both in a worker."""
-        return await asyncio.get_running_loop().run_in_executor(None, self.run_blocking, query, accept, requested)
+        """Run ``query`` in a worker and serialize its answer in the negotiated format."""
+        key = self._key(query)
+        lane = await self._slot(key)
+        try:
+            loop = asyncio.get_running_loop()
+            result, seconds = await loop.run_in_executor(lane.executor, self._blocking, lane, query, accept,
+                                                         requested)
+        except sp.ProtocolError as exc:
+            # the query itself was slow or too big (not: no worker was free)
+            if lane.name == "light" and exc.status in (500, 503) and getattr(exc, "ran", True):
+                self._remember_heavy(key)
+            raise
+        finally:
+            lane.slots.release()
+        if lane.name == "light" and seconds > self.light_ms / 1000:
+            self._remember_heavy(key)
+        return result
 
     def close(self) -> None:
         with self._lock:
@@ -180,3 +243,5 @@ class WorkerPool:
             self._all.clear()
         for worker in workers:
             worker.kill()
+        for lane in self.lanes.values():
+            lane.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,10 +1,11 @@
 """The SPARQL 1.1 Protocol, without a web framework: policy, execution with limits, result formats.
 
 The Datasette plugin (:mod:`hkgraph.web.plugin`) turns HTTP requests into calls of these functions.
-Queries run on pyoxigraph. The endpoint is read-only and never reaches outside the dataset: updates,
-``LOAD``, ``SERVICE`` and ``FROM``/``FROM NAMED`` (or ``default-graph-uri``/``named-graph-uri``) naming a
-graph the store does not hold are refused *before* the engine sees the query, because pyoxigraph
-would otherwise fetch a ``SERVICE`` over HTTP.
+Queries run on pyoxigraph, in confined worker processes (:mod:`hkgraph.web.sparql_pool`). The endpoint is
+read-only and never reaches outside the dataset: updates, ``LOAD``, ``SERVICE`` and ``FROM``/``FROM
+NAMED`` (or ``default-graph-uri``/``named-graph-uri``) naming a graph the store does not hold are refused
+*before* the engine sees the query, decided from a parse of the query (:mod:`hkgraph.query.policy`);
+and the workers cannot open network sockets, so a misjudged query still cannot fetch anything.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from ..compile.rdf import PREFIXES
+from ..query import policy, sandbox
 from .sparql_errors import explain
 
 XSD_STRING = PREFIXES["xsd"] + "string"
@@ -105,8 +107,12 @@ class TimeLimitError(ProtocolError):
 
 @dataclass
 class Limits:
+    """Per query: wall time, rows (or triples), bytes of the answer, and the worker's address space."""
+
     time_limit_ms: int = 5000
     max_rows: int = 10_000
+    max_bytes: int = 16 * 1024 * 1024
+    max_memory_mb: int = 2048
 
 
 @dataclass
@@ -124,77 +130,42 @@ class Outcome:
 
 # ------------------------------------------------------------------------------------- policy
 
-_UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-# Strings (long forms first), IRIs and comments: the places where a keyword is not a keyword.
-_LEXEMES = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\x00-\x20]*>"
-    r"|#[^\n]*",
-)
-_UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
-
-
-def _keyword(word: str) -> re.Pattern[str]:
-    # A bare word: not a variable (?x, $x), not part of a prefixed name (ex:word, word:x) or a longer name.
-    return re.compile(rf"(?<![\w?$:.\-]){word}(?![\w:\-])", re.IGNORECASE)
-
-
-_SERVICE = _keyword("SERVICE")
-_UPDATE = re.compile("|".join(_keyword(w).pattern for w in _UPDATE_WORDS), re.IGNORECASE)
-_FROM = re.compile(
-    r"(?<![\w?$:.\-])FROM(?:\s+NAMED(?![\w:\-]))?(?:\s*(<[^>]*>)|\s+([\w\-.]*:[\w\-.]*))", re.IGNORECASE
-)
-
-
-def _unescape(query: str) -> str:
-    """Apply SPARQL's \\u/\\U code point escapes, which the grammar allows anywhere in a query."""
-
-    def repl(match: re.Match[str]) -> str:
-        code = int(match.group(1) or match.group(2), 16)
-        return chr(code) if code <= 0x10FFFF else match.group(0)
-
-    return _UNICODE_ESCAPE.sub(repl, query)
-
-
-def _blank_lexemes(query: str) -> str:
-    """The query with strings and comments blanked out; IRIs kept as bare `<…>` tokens."""
-
-    def repl(match: re.Match[str]) -> str:
-        text = match.group(0)
-        return text if text.startswith("<") else " "
-
-    return _LEXEMES.sub(repl, query)
-
-
 def check_query(query: str, graphs: Iterable[str] = ()) -> None:
-    """Refuse what a read-only endpoint over one dataset must not run; do nothing for a plain query.
+    """Refuse what a read-only endpoint over one dataset must not run (decided from a parse of the query:
+    :func:`hkgraph.query.policy.check_query`); do nothing for a plain query.
 
-    :param graphs: the named graphs the store holds (FROM may name those, and nothing else).
     :raises RefusedError: for updates, LOAD, SERVICE and FROM/FROM NAMED outside the dataset.
+    :raises ProtocolError: (400) for a query the parser cannot read or that nests too deeply.
     """
-    code = _blank_lexemes(_unescape(query))
-    without_iris = re.sub(r"<[^>]*>", " ", code)
-    match = _UPDATE.search(without_iris)
-    if match:
-        raise RefusedError(
-            f"SPARQL Update is refused ({match.group(0).upper()}): this endpoint is read-only and answers "
-            "SELECT, ASK, CONSTRUCT and DESCRIBE queries"
-        )
-    if _SERVICE.search(without_iris):
-        raise RefusedError("SERVICE is refused: this endpoint answers from its own dataset and never queries another")
-    known = set(graphs)
-    for found in _FROM.finditer(code):
-        target = found.group(1) or found.group(2)
-        if target.startswith("<") and target[1:-1] in known:
-            continue
-        clause = "FROM NAMED" if re.match(r"FROM\s+NAMED", found.group(0), re.IGNORECASE) else "FROM"
-        raise RefusedError(
-            f"{clause} {target} is refused: this endpoint queries its own dataset "
-            "only (leave out FROM to query it)"
-        )
+    try:
+        policy.check_query(query, graphs)
+    except policy.PolicyError as exc:
+        if exc.status == 403:
+            raise RefusedError(str(exc)) from None
+        if exc.syntax:
+            # In words a person reads (:mod:`.sparql_errors`): the engine's own account where the engine
+            # cannot reach out (a confined worker), else the parser's position with the line shown.
+            engine = _engine_syntax_error(query) if sandbox.confined() else None
+            if engine is None and exc.line is not None:
+                engine = f"error at {exc.line}:{exc.column}: {str(exc).split(': ', 1)[-1]}"
+            if engine is not None:
+                problem = explain(query, engine, PREFIXES)
+                raise ProtocolError(problem.text(), details={"line": problem.line, "column": problem.column}) from None
+        raise ProtocolError(str(exc), status=exc.status) from None
+
+
+def _engine_syntax_error(query: str) -> str | None:
+    """pyoxigraph's syntax error for a query the policy parser refused, or None when pyoxigraph reads it
+    (the policy's refusal stands). Only called in a confined worker: the empty store is never iterated,
+    and nothing there can reach the network."""
+    try:
+        result = ox.Store().query(query, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        return str(exc)
+    except (OSError, ValueError, RuntimeError):
+        return None
+    del result
+    return None
 
 
 def check_dataset_params(default_graphs: Sequence[str], named_graphs: Sequence[str], graphs: Iterable[str]) -> None:
@@ -260,9 +231,22 @@ def answer(
     return Answer(name, body, outcome)
 
 
+def _term_bytes(term: Any) -> int:
+    """About how many bytes a term takes in an answer (its text plus the markup around it)."""
+    if term is None:
+        return 0
+    if isinstance(term, ox.Triple):
+        return _term_bytes(term.subject) + _term_bytes(term.predicate) + _term_bytes(term.object)
+    if isinstance(term, ox.Literal):
+        return len(term.value.encode()) + len(term.datatype.value) + 48
+    return len(term.value.encode()) + 40
+
+
 def _collect(result: Any, limits: Limits, deadline: float) -> Outcome:
+    """Read the engine's answer up to the row and byte limits (the rest is cut and flagged)."""
     if isinstance(result, ox.QueryBoolean):
         return Outcome("results", boolean=bool(result))
+    size = 0
     if isinstance(result, ox.QuerySolutions):
         names = [v.value for v in result.variables]
         outcome = Outcome("results", variables=names)
@@ -272,7 +256,12 @@ def _collect(result: Any, limits: Limits, deadline: float) -> Outcome:
                 break
             if i % 256 == 0 and time.monotonic() > deadline:
                 raise TimeLimitError(_time_message(limits))
-            outcome.rows.append([solution[n] for n in names])
+            row = [solution[n] for n in names]
+            size += sum(_term_bytes(t) for t in row) + 16
+            if size > limits.max_bytes:
+                outcome.truncated = True
+                break
+            outcome.rows.append(row)
         if time.monotonic() > deadline:
             raise TimeLimitError(_time_message(limits))
         return outcome
@@ -283,6 +272,10 @@ def _collect(result: Any, limits: Limits, deadline: float) -> Outcome:
             break
         if i % 256 == 0 and time.monotonic() > deadline:
             raise TimeLimitError(_time_message(limits))
+        size += _term_bytes(triple) + 8
+        if size > limits.max_bytes:
+            outcome.truncated = True
+            break
         outcome.triples.append(triple)
     if time.monotonic() > deadline:
         raise TimeLimitError(_time_message(limits))

@@ -22,7 +22,15 @@ else ``hkgraph.nt`` loaded into memory) or from the path in the plugin settings:
         rdf: hkgraph.nt          # a store folder or an RDF file; relative to the database's folder
         time_limit_ms: 5000      # per query
         max_rows: 10000          # rows (or triples) per answer; the rest is cut and flagged
-        max_concurrent: 2        # worker processes, so queries running at once
+        max_bytes: 16777216      # bytes per answer, about; the rest is cut and flagged
+        max_memory_mb: 2048      # address space of each query worker
+        max_concurrent: 2        # worker processes of the heavy lane, so slow queries running at once
+        light_workers: 1         # worker processes of the light lane (queries not yet seen to be slow)
+        light_ms: 500            # a query slower than this moves to the heavy lane
+        allowed_hosts: []        # Host names accepted besides loopback ones when bound to loopback
+        debug_pages: false       # serve Datasette's /-/versions, /-/threads … pages
+
+Every limit, and what the server refuses, is described in docs/public.md.
 
 The protocol itself (policy, limits, formats) lives in :mod:`hkgraph.web.sparql_protocol`.
 """
@@ -32,8 +40,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import sys
 import urllib.parse
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +62,8 @@ from .. import downloads as dl
 from .. import freshness, linked_data, names, pages
 from .. import sparql_protocol as sp
 from ..advise_page import ROUTES as ADVISE_ROUTES
+from ..bounded import BadFormError, BodyTooLargeError, read_body
+from ..guard import guard_app, harden_connection, quiet_exceptions, safe_href
 from ..metadata import DATABASE, NORMALISE_SQL
 from ..sparql_pool import WorkerPool
 
@@ -59,6 +71,8 @@ PATH = "/-/sparql"
 PLUGIN = "hkgraph"
 CONFIG_TYPES: dict[str, type] = {
     "database": str, "rdf": str, "time_limit_ms": int, "max_rows": int, "max_concurrent": int,
+    "max_bytes": int, "max_memory_mb": int, "light_workers": int, "light_ms": int, "allowed_hosts": list,
+    "debug_pages": bool,
 }
 MAX_BODY = 1_000_000
 CORS = {
@@ -111,8 +125,14 @@ def read_config(datasette: Any) -> dict[str, Any]:
                 f"hkgraph plugin config error: unknown setting {key!r}; known: {', '.join(CONFIG_TYPES)}"
             )
         wanted = CONFIG_TYPES[key]
-        if not isinstance(value, wanted) or isinstance(value, bool) or (wanted is int and value <= 0):
-            kind = "a positive integer" if wanted is int else "a string"
+        ok = isinstance(value, wanted) and (wanted is bool or not isinstance(value, bool))
+        if wanted is int and ok:
+            ok = value > 0
+        if wanted is list and ok:
+            ok = all(isinstance(v, str) for v in value)
+        if not ok:
+            kind = {int: "a positive integer", str: "a string", bool: "true or false",
+                    list: "a list of host names"}[wanted]
             raise click.ClickException(f"hkgraph plugin config error: {key} must be {kind}, not {value!r}")
     defaults = sp.Limits()
     return {
@@ -120,7 +140,13 @@ def read_config(datasette: Any) -> dict[str, Any]:
         "rdf": config.get("rdf"),
         "time_limit_ms": config.get("time_limit_ms", defaults.time_limit_ms),
         "max_rows": config.get("max_rows", defaults.max_rows),
+        "max_bytes": config.get("max_bytes", defaults.max_bytes),
+        "max_memory_mb": config.get("max_memory_mb", defaults.max_memory_mb),
         "max_concurrent": config.get("max_concurrent", 2),
+        "light_workers": config.get("light_workers", 1),
+        "light_ms": config.get("light_ms", 500),
+        "allowed_hosts": config.get("allowed_hosts", []),
+        "debug_pages": config.get("debug_pages", False),
     }
 
 
@@ -160,13 +186,18 @@ def startup(datasette: Any) -> Any:
             _ENDPOINTS[datasette] = None
             return
         database, path = found
-        limits = sp.Limits(config["time_limit_ms"], config["max_rows"])
+        limits = sp.Limits(config["time_limit_ms"], config["max_rows"], config["max_bytes"], config["max_memory_mb"])
         try:
             pool = await asyncio.get_running_loop().run_in_executor(
-                None, functools.partial(WorkerPool, path, config["max_concurrent"], limits)
+                None, functools.partial(WorkerPool, path, config["max_concurrent"], limits,
+                                        light=config["light_workers"], light_ms=config["light_ms"])
             )
         except RuntimeError as exc:
             raise click.ClickException(f"hkgraph plugin: cannot load the graph from {path}: {exc}")
+        if not pool.network_isolated:
+            reasons = "; ".join(f"{k}: {v}" for k, v in pool.layers.items())
+            print(f"hkgraph: warning: the SPARQL workers could not be cut off the network ({reasons}); "
+                  "SERVICE stays refused by the query check alone", file=sys.stderr)
         previous = _ENDPOINTS.get(datasette)
         if previous is not None:
             previous.pool.close()
@@ -180,6 +211,9 @@ def startup(datasette: Any) -> Any:
             freshness.watch(datasette, database)
 
     return watched
+
+
+quiet_exceptions()  # no locals in logged tracebacks; Datasette's rich hook off (see also below)
 
 
 def served_database(datasette: Any) -> str | None:
@@ -200,7 +234,8 @@ async def _reload_graph(datasette: Any) -> Any:
         return None
     old = endpoint.pool
     pool = await asyncio.get_running_loop().run_in_executor(
-        None, functools.partial(WorkerPool, endpoint.source, len(old._all) or 2, old.limits)
+        None, functools.partial(WorkerPool, endpoint.source, old.lanes["heavy"].size, old.limits,
+                                light=old.lanes["light"].size, light_ms=old.light_ms)
     )
 
     def swap() -> None:
@@ -249,9 +284,14 @@ async def search_view(datasette: Any, request: Any) -> Response:
                                                          request=request))
 
 
+# Hashing is slow for large archives: a thread of its own, so that it never holds the default executor
+# (which serves static files); the hashes are remembered per file version (:func:`cached_sha256`).
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hkgraph-downloads")
+
+
 async def downloads_view(datasette: Any, request: Any) -> Response:
     database = served_database(datasette)
-    offer = await asyncio.get_running_loop().run_in_executor(None, dl.offer, datasette, database)
+    offer = await asyncio.get_running_loop().run_in_executor(_HASHING, dl.offer, datasette, database)
     context = {"offer": offer, "version": offer.version}
     return Response.html(await datasette.render_template("downloads.html", context, request=request))
 
@@ -268,8 +308,9 @@ async def coverage_view(datasette: Any, request: Any) -> Response:
 
 @hookimpl
 def skip_csrf(scope: dict[str, Any]) -> bool | None:
-    # A read-only endpoint that other sites may call (CORS): no state to protect.
-    return True if scope.get("path") == PATH else None
+    # A read-only endpoint that other sites may call (CORS), and the advisor, which computes a report and
+    # changes nothing: no state to protect.
+    return True if scope.get("path") in (PATH, "/-/advise") else None
 
 
 @hookimpl
@@ -285,10 +326,11 @@ def menu_links(datasette: Any) -> list[dict[str, str]]:
 @hookimpl
 def prepare_connection(conn: Any) -> None:
     """SQL functions for the canned queries: the name normalisation of the ``names`` table (the CLI's
-    resolver) and ``hk_words`` (:mod:`..names`)."""
+    resolver) and ``hk_words`` (:mod:`..names`); and the limits of a public instance."""
     conn.create_function(NORMALISE_SQL, 1, lambda text: normalise(text) if isinstance(text, str) else None,
                          deterministic=True)
     names.register(conn)
+    harden_connection(conn)  # the SQL limits of a public instance (:mod:`..guard`)
 
 
 @hookimpl
@@ -339,7 +381,17 @@ def extra_template_vars(datasette: Any, view_name: str, request: Any, database: 
 
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Any:
-    """Each request first checks whether the data was rebuilt (see :mod:`..freshness`)."""
+    """The Host check and the withheld debug pages and methods (:mod:`..guard`) first; then each request
+    checks whether the data was rebuilt (see :mod:`..freshness`)."""
+    settings: dict[str, Any] = {}
+
+    def config() -> dict[str, Any]:
+        if not settings:
+            try:
+                settings.update(read_config(datasette))
+            except click.ClickException:
+                settings.update({"allowed_hosts": [], "debug_pages": False})
+        return settings
 
     def wrap(app: Any) -> Any:
         async def checked(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -347,7 +399,7 @@ def asgi_wrapper(datasette: Any) -> Any:
                 await freshness.check(datasette, _reload_graph)
             await app(scope, receive, send)
 
-        return checked
+        return guard_app(checked, config)
 
     return wrap
 
@@ -455,9 +507,10 @@ async def _read_request(request: Any, endpoint: Endpoint | None) -> tuple[str | 
     params = urllib.parse.parse_qs(request.query_string, keep_blank_values=True)
     if request.method == "POST":
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        body = await request.post_body()
-        if len(body) > MAX_BODY:
-            raise sp.ProtocolError(f"the request body is larger than {MAX_BODY} bytes", status=413)
+        try:
+            body = await read_body(request, MAX_BODY)
+        except (BodyTooLargeError, BadFormError) as exc:
+            raise sp.ProtocolError(str(exc), status=exc.status) from None
         if content_type == "application/x-www-form-urlencoded":
             try:
                 form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
@@ -551,7 +604,7 @@ def display_term(datasette: Any, database: str, term: Any) -> dict[str, Any]:
     if term is None:
         return {"text": ""}
     if isinstance(term, ox.NamedNode):
-        return {"text": curie(term.value), "href": linked_data.local_href(datasette, term.value) or term.value,
+        return {"text": curie(term.value), "href": linked_data.local_href(datasette, term.value) or safe_href(term.value),
                 "title": term.value}
     if isinstance(term, ox.BlankNode):
         return {"text": f"_:{term.value}"}
