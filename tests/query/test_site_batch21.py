@@ -269,8 +269,8 @@ GROUP BY wf.file_id ORDER BY workflows DESC, wf.file_id LIMIT 3
 def test_which_example_workflows_load_a_lora_the_lora_pages_discuss(kg):
     assert rows(kg, WORKFLOWS_WITH_PAGE_LORAS) == [
         ("lightx2v-i2v-14b-480p-cfg-step-distill-rank64-bf16", 10),
+        ("lightx2v-t2v-14b-cfg-step-distill-v2-lora-rank64-bf16", 8),
         ("wan-2-2-i2v-a14b-high-lightx2v-4step-lora-v1030-rank-64-bf16", 5),
-        ("lightx2v-t2v-14b-cfg-step-distill-v2-lora-rank64-bf16", 3),
     ]
 
 
