@@ -146,10 +146,10 @@ def test_which_nodes_scale_rope_and_with_which_values(kg):
 CONTROL_MODELS = """
 WITH w22(id) AS (SELECT 'wan-2-2' UNION SELECT a.model_id FROM model_ancestors a JOIN models x ON x.id = a.model_id
                  WHERE a.ancestor_id = 'wan-2-2' AND x.level IS NOT NULL),
-i2v(id) AS (SELECT 'wan-2-1-i2v-14b' UNION SELECT 'wan-2-2-i2v-14b'
-            UNION SELECT model_id FROM model_ancestors WHERE ancestor_id IN ('wan-2-1-i2v-14b', 'wan-2-2-i2v-14b')),
+i2v(id) AS (SELECT 'wan-2-1-i2v-14b' UNION SELECT 'wan-2-2-i2v-a14b'
+            UNION SELECT model_id FROM model_ancestors WHERE ancestor_id IN ('wan-2-1-i2v-14b', 'wan-2-2-i2v-a14b')),
 base(id) AS (VALUES ('wan'), ('wan-2-1'), ('wan-2-2'), ('wan-2-2-high-noise'), ('wan-2-2-low-noise'),
-                    ('wan-2-1-i2v-14b'), ('wan-2-2-i2v-14b'), ('wan-2-2-t2v-14b')),
+                    ('wan-2-1-i2v-14b'), ('wan-2-2-i2v-a14b'), ('wan-2-2-t2v-14b')),
 control(id) AS (
   SELECT tm.model_id FROM tip_models tm JOIN current_tips t ON t.id = tm.tip_id
   WHERE tm.via IS NULL AND t.page IN ('control.md', 'longvie.md', 'what-plugs-where/uni3c.md', 'wan-move.md')
@@ -177,7 +177,7 @@ def test_which_control_models_work_with_wan_2_2_and_which_need_i2v(kg):
     assert rows["wan-2-2-fun-control"] == ("variant of Wan 2.2", None)
     assert rows["wan-2-2-fun-camera"] == ("variant of Wan 2.2", None)
     assert rows["wan-2-2-fun-vace"] == ("variant of Wan 2.2", None)
-    assert rows["ffgo"] == ("made for wan-2-2-i2v-14b", "wan-2-2-i2v-14b")
+    assert rows["ffgo"] == ("made for wan-2-2-i2v-a14b", "wan-2-2-i2v-a14b")
     # named together with a Wan 2.2 model: the evidence lists the tips (other batches may add more)
     for model, tip, i2v in [("uni3c", "uni3c-alternatives-for-wan-2-2", "wan-2-1-i2v-14b"),
                             ("unianimate", "unianimate-strength-above-1-for-wan-2-2", None),
