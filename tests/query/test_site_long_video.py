@@ -47,8 +47,8 @@ def test_which_svi_versions_exist_and_which_nodes_each_uses(kg):
     assert versions["svi"] == ("family", None, "wan")
     assert versions["svi-1-0"] == ("version", "svi", "wan-2-1-i2v-14b")
     assert versions["svi-2-0"][:2] == ("version", "svi")
-    assert set(versions["svi-2-0"][2].split(",")) == {"wan-2-1-i2v-14b", "wan-2-2-i2v-14b"}
-    assert versions["svi-2-0-pro"] == ("variant", "svi-2-0", "wan-2-2-i2v-14b")
+    assert set(versions["svi-2-0"][2].split(",")) == {"wan-2-1-i2v-14b", "wan-2-2-i2v-a14b"}
+    assert versions["svi-2-0-pro"] == ("variant", "svi-2-0", "wan-2-2-i2v-a14b")
     assert {k for k, v in versions.items() if v[1] == "svi-1-0"} == {"svi-shot", "svi-film", "svi-talk", "svi-dance"}
     used = {(r["model_id"], r["node"], r["source"]) for r in kg.sql(SVI_NODES)}
     assert {("svi-2-0-pro", "wanvideo-svipro-embeds", "tip"), ("svi-2-0-pro", "wan-image-to-video-svipro", "tip"),
