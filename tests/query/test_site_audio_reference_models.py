@@ -8,8 +8,18 @@ import pytest
 
 from hkgraph import KnowledgeGraph
 
-BATCH_PAGES = ("humo.md", "infinite-talk.md", "talkies/longcat-avatar.md", "longcat.md", "ovi.md", "k5.md",
-               "hunyuan.md", "phantom-magref.md", "bindweave.md", "lynx.md")
+BATCH_PAGES = (
+    "humo.md",
+    "infinite-talk.md",
+    "talkies/longcat-avatar.md",
+    "longcat.md",
+    "ovi.md",
+    "k5.md",
+    "hunyuan.md",
+    "phantom-magref.md",
+    "bindweave.md",
+    "lynx.md",
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +61,22 @@ def test_which_models_talk_from_audio_and_which_encoder_each_needs(kg):
     assert rows[("longcat-avatar-1-5", "whisper-large-v3")] == "workflow:mbedit-longcat-avatar-15-v1"
     assert rows[("humo", "whisper-large-v3")] == "workflow:wan2-2-humo-fmml-vrgdg-wip"
     # the encoders are models of their own, with the Chinese wav2vec2 inside the wav2vec2 family
-    roles = {r["id"]: (r["role"], r["parent"]) for r in kg.sql(
-        "SELECT id, role, parent FROM models WHERE id IN ('wav2vec2', 'wav2vec2-chinese-base', 'whisper-large-v3')")}
-    assert roles == {"wav2vec2": ("audio-encoder", None), "wav2vec2-chinese-base": ("audio-encoder", "wav2vec2"),
-                     "whisper-large-v3": ("audio-encoder", None)}
+    roles = {
+        r["id"]: (r["role"], r["parent"])
+        for r in kg.sql(
+            "SELECT id, role, parent FROM models WHERE id IN ('wav2vec2', 'wav2vec2-chinese-base', 'whisper-large-v3')"
+        )
+    }
+    assert roles == {
+        "wav2vec2": ("audio-encoder", None),
+        "wav2vec2-chinese-base": ("audio-encoder", "wav2vec2"),
+        "whisper-large-v3": ("audio-encoder", None),
+    }
     # the page's misspelt file name finds the file
-    file = kg.sql("SELECT f.id FROM names n JOIN files f ON f.id = n.entity_id "
-                  "WHERE n.kind = 'file' AND n.name = 'wav2vec-chenese-base_fp16.safetensors'")
+    file = kg.sql(
+        "SELECT f.id FROM names n JOIN files f ON f.id = n.entity_id "
+        "WHERE n.kind = 'file' AND n.name = 'wav2vec-chenese-base_fp16.safetensors'"
+    )
     assert [r["id"] for r in file] == ["wav2vec2-chinese-base-fp16"]
 
 
@@ -77,17 +96,23 @@ def test_longcat_resolutions_and_step_counts(kg):
 
     rows = {(r["parameter_id"], r["tip_id"]): r for r in kg.sql(LONGCAT_RESOLUTIONS_AND_STEPS)}
     buckets = json.loads(rows[("resolution", "longcat-supported-resolutions-aspect-ratio-627")]["values"])
-    assert len(buckets) == 26 and buckets[0] == "320x1216" and "832x480" in buckets and buckets[-1] == "1280x320"
+    assert (
+        len(buckets) == 26 and buckets[0] == "320x1216" and "832x480" in buckets and buckets[-1] == "1280x320"
+    )
     assert rows[("resolution", "longcat-example-832x480x93")]["value"] == "832x480"
     assert rows[("resolution", "longcat-480p-15fps-then-720p-30fps-refinement")]["schedule"] == (
-        "first pass=480p; refinement pass=720p")
+        "first pass=480p; refinement pass=720p"
+    )
     steps = {tip: (r["model_id"], r["value"]) for (param, tip), r in rows.items() if param == "steps"}
-    assert steps == {"longcat-full-50-steps": ("longcat-video", "50"),
-                     "longcat-avatar-about-10-steps": ("longcat-avatar", "10"),
-                     "longcat-avatar-one-minute-settings": ("longcat-avatar", "12")}
+    assert steps == {
+        "longcat-full-50-steps": ("longcat-video", "50"),
+        "longcat-avatar-about-10-steps": ("longcat-avatar", "10"),
+        "longcat-avatar-one-minute-settings": ("longcat-avatar", "12"),
+    }
     # the model hierarchy behind "any model of the family"
-    assert kg.sql("SELECT ancestor_id FROM model_ancestors WHERE model_id = 'longcat-avatar-1-5' ORDER BY depth") == [
-        {"ancestor_id": "longcat-avatar"}, {"ancestor_id": "longcat"}]
+    assert kg.sql(
+        "SELECT ancestor_id FROM model_ancestors WHERE model_id = 'longcat-avatar-1-5' ORDER BY depth"
+    ) == [{"ancestor_id": "longcat-avatar"}, {"ancestor_id": "longcat"}]
 
 
 # How does Phantom differ from MAGREF, and what padding trick helps? Where each sits in the Wan family, the concepts
@@ -112,16 +137,24 @@ def test_phantom_versus_magref_and_the_padding_trick(kg):
         assert (rows[model]["level"], rows[model]["parent"]) == ("variant", "wan-2-1")
     assert {"text-to-video", "reference-image"} <= set(rows["phantom"]["concepts"].split(","))
     assert "image-to-video" not in rows["phantom"]["concepts"].split(",")
-    assert {"image-to-video", "image-padding", "context-windows"} <= set(rows["magref"]["concepts"].split(","))
+    assert {"image-to-video", "image-padding", "context-windows"} <= set(
+        rows["magref"]["concepts"].split(",")
+    )
     assert set(rows["magref"]["padding_tips"].split()) == {
-        "magref-weaker-with-white-padding", "magref-use-like-i2v-remove-background-or-pad",
-        "magref-context-windows-padded-reference-samples"}
+        "magref-weaker-with-white-padding",
+        "magref-use-like-i2v-remove-background-or-pad",
+        "magref-context-windows-padded-reference-samples",
+    }
     assert rows["phantom"]["padding_tips"] is None
     # Phantom's own limits: up to 4 references, and only the low-noise stage of a Wan 2.2 split
-    assert kg.sql("SELECT max, advice FROM settings WHERE model_id = 'phantom' "
-                  "AND parameter_id = 'reference-image-count'") == [{"max": 4.0, "advice": "required"}]
-    assert kg.sql("SELECT model_id FROM tip_models WHERE tip_id = 'phantom-only-works-on-low-noise-stage' "
-                  "AND model_id = 'wan-2-2-low-noise' AND via IS NULL") == [{"model_id": "wan-2-2-low-noise"}]
+    assert kg.sql(
+        "SELECT max, advice FROM settings WHERE model_id = 'phantom' "
+        "AND parameter_id = 'reference-image-count'"
+    ) == [{"max": 4.0, "advice": "required"}]
+    assert kg.sql(
+        "SELECT model_id FROM tip_models WHERE tip_id = 'phantom-only-works-on-low-noise-stage' "
+        "AND model_id = 'wan-2-2-low-noise' AND via IS NULL"
+    ) == [{"model_id": "wan-2-2-low-noise"}]
 
 
 # Which of these models run natively in ComfyUI and which need the wrapper? A tip that names a model (directly or in
@@ -163,13 +196,17 @@ def test_which_models_run_natively_and_which_need_the_wrapper(kg):
     assert tips[("bindweave", "native")] == {"bindweave-native-via-wanexperiments"}
     assert "kandinsky-5-two-dedicated-native-nodes" in tips[("kandinsky-5", "native")]
     # the native InfiniteTalk sample workflow runs on the core node, the Kandinsky 5 nodes are core nodes
-    assert kg.sql("SELECT n.class_name, n.repo FROM workflow_nodes wn JOIN nodes n ON n.id = wn.node_id "
-                  "WHERE wn.workflow_id = 'kj-infinitetalk-multi-test-native' "
-                  "AND n.class_name = 'WanInfiniteTalkToVideo'") == [
-        {"class_name": "WanInfiniteTalkToVideo", "repo": "comfyui"}]
-    assert {r["class_name"] for r in kg.sql(
-        "SELECT class_name FROM nodes WHERE repo = 'comfyui' AND class_name LIKE '%Kandinsky5%'")} >= {
-        "CLIPTextEncodeKandinsky5", "Kandinsky5ImageToVideo"}
+    assert kg.sql(
+        "SELECT n.class_name, n.repo FROM workflow_nodes wn JOIN nodes n ON n.id = wn.node_id "
+        "WHERE wn.workflow_id = 'kj-infinitetalk-multi-test-native' "
+        "AND n.class_name = 'WanInfiniteTalkToVideo'"
+    ) == [{"class_name": "WanInfiniteTalkToVideo", "repo": "comfyui"}]
+    assert {
+        r["class_name"]
+        for r in kg.sql(
+            "SELECT class_name FROM nodes WHERE repo = 'comfyui' AND class_name LIKE '%Kandinsky5%'"
+        )
+    } >= {"CLIPTextEncodeKandinsky5", "Kandinsky5ImageToVideo"}
 
 
 # Own question: which SageAttention versions do the pages tell to avoid or use, and for which model?
@@ -182,12 +219,18 @@ WHERE s.parameter_id = 'sageattention-version' ORDER BY s.model_id, s.value, s.t
 
 def test_sageattention_versions_per_model(kg):
     rows = {(r["model"], r["version"], r["advice"]) for r in kg.sql(SAGE_VERSIONS)}
-    assert {("longcat", "1.0.6", "avoid"), ("longcat", "2.2.0", "prefer"),
-            ("longcat-avatar", "1.0.6", "avoid"), ("longcat-avatar", "2.2.0", "prefer"),
-            ("kandinsky-5", "1", "use-when")} <= rows
+    assert {
+        ("longcat", "1.0.6", "avoid"),
+        ("longcat", "2.2.0", "prefer"),
+        ("longcat-avatar", "1.0.6", "avoid"),
+        ("longcat-avatar", "2.2.0", "prefer"),
+        ("kandinsky-5", "1", "use-when"),
+    } <= rows
     # the two LongCat pages point at each other's SageAttention 1.0.6 warning
-    assert kg.sql("SELECT type FROM relations WHERE tip_id = 'longcat-avatar-avoid-sageattention-1-0-6' "
-                  "AND other_tip_id = 'longcat-issue-with-sageattention-1-0-6'") == [{"type": "see-also"}]
+    assert kg.sql(
+        "SELECT type FROM relations WHERE tip_id = 'longcat-avatar-avoid-sageattention-1-0-6' "
+        "AND other_tip_id = 'longcat-issue-with-sageattention-1-0-6'"
+    ) == [{"type": "see-also"}]
 
 
 # Own question: what does the site's LongCat Avatar 1.5 workflow load, by role? Every file of the workflows that load
@@ -206,7 +249,10 @@ ORDER BY m.role, f.name
 def test_what_the_longcat_avatar_1_5_workflow_loads(kg):
     rows = {r["role"]: r for r in kg.sql(LONGCAT_AVATAR_15_FILES)}
     assert (rows["diffusion"]["file"], rows["diffusion"]["format"], rows["diffusion"]["precision"]) == (
-        "LongCat-Avatar-15_comfy-Q5_1.gguf", "gguf", "Q5_1")
+        "LongCat-Avatar-15_comfy-Q5_1.gguf",
+        "gguf",
+        "Q5_1",
+    )
     assert rows["lora"]["file"] == "LongCat-Avatar-15_dmd_distill_lora_rank128_bf16.safetensors"
     assert rows["audio-encoder"]["model"] == "whisper-large-v3"
     assert rows["text-encoder"]["file"] == "umt5-xxl-enc-bf16.safetensors"
@@ -251,8 +297,10 @@ def test_models_built_on_wan_2_1(kg):
     assert rows["bindweave"]["built_on"] == "wan-2-1-i2v-14b"
     assert set(rows["lynx"]["built_on"].split(",")) == {"wan-2-1", "wan-2-2-low-noise"}
     # Ovi is the Wan 2.2 counterpart: a variant of 2.2 built on the TI2V 5B model
-    assert kg.sql("SELECT m.parent, b.base_model_id FROM models m JOIN model_base_models b ON b.model_id = m.id "
-                  "WHERE m.id = 'ovi'") == [{"parent": "wan-2-2", "base_model_id": "wan-2-2-ti2v-5b"}]
+    assert kg.sql(
+        "SELECT m.parent, b.base_model_id FROM models m JOIN model_base_models b ON b.model_id = m.id "
+        "WHERE m.id = 'ovi'"
+    ) == [{"parent": "wan-2-2", "base_model_id": "wan-2-2-ti2v-5b"}]
 
 
 # Own question: where do the pages disagree? Contradicting tips of the batch, both marked disputed.
@@ -268,5 +316,6 @@ def test_where_the_pages_disagree(kg):
     rows = kg.sql(CONTRADICTIONS)
     assert {(r["tip_id"], r["other_id"]) for r in rows} == {
         ("lynx-no-effect-with-wananimate", "lynx-unconfirmed-with-wan-animate"),
-        ("lynx-unconfirmed-with-wan-animate", "lynx-no-effect-with-wananimate")}
+        ("lynx-unconfirmed-with-wan-animate", "lynx-no-effect-with-wananimate"),
+    }
     assert {r["tip_certainty"] for r in rows} == {"disputed"}
