@@ -56,6 +56,20 @@ async def test_troubleshoot_ranks_the_out_of_memory_tips_first(built_dist: Path)
     assert not any("noise-grid" in t for t in top)
 
 
+@pytest.mark.asyncio(loop_scope="function")
+async def test_lists_and_search_show_current_tips(built_dist: Path) -> None:
+    """A superseded tip stays reachable, but the home counts, the Tips link and search show current tips."""
+    real = make_datasette(built_dist / "hkgraph.db", max_concurrent=1)
+    r = await real.client.get("/-/search", params={"q": "KJNodes supplementary", "_format": "json"})
+    found = [t["item"]["href"] for t in r.json()["tips"]]
+    assert any(u.endswith("/kijai-repo-comfyui-kjnodes-rev2") for u in found)
+    assert not any(u.endswith("/kijai-repo-comfyui-kjnodes") for u in found)  # superseded by -rev2
+    home = await real.client.get("/")
+    assert "/hkgraph/tips?status=current" in home.text
+    old = await real.client.get("/hkgraph/tips/kijai-repo-comfyui-kjnodes")
+    assert old.status_code == 200 and "superseded" in old.text.lower()
+
+
 # ------------------------------------------------------------------------------------------ search
 
 
