@@ -88,7 +88,7 @@ def _column_fields() -> dict[str, dict[str, tuple[type[BaseModel], str]]]:
         out[table] = {name: (cls, name) for name in cls.model_fields}
     out["tips"] = {
         **{n: (m.Tip, n) for n in ("id", "title", "summary", "kind", "certainty", "goals", "tags")},
-        **{n: (m.Source, n) for n in ("page", "section", "date", "excerpt")},
+        **{n: (m.Source, n) for n in ("page", "also_on", "section", "date", "excerpt")},
     }
     out["settings"] = {
         "parameter_id": (m.Setting, "parameter"), "value": (m.Setting, "value"), "values": (m.Setting, "values"),
