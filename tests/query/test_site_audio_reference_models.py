@@ -317,5 +317,12 @@ def test_where_the_pages_disagree(kg):
     assert {(r["tip_id"], r["other_id"]) for r in rows} == {
         ("lynx-no-effect-with-wananimate", "lynx-unconfirmed-with-wan-animate"),
         ("lynx-unconfirmed-with-wan-animate", "lynx-no-effect-with-wananimate"),
+        # the WanAnimate page's own record of the Lynx report (issue 17)
+        ("lynx-no-effect-with-wananimate", "wananimate-apparently-with-lynx"),
     }
     assert {r["tip_certainty"] for r in rows} == {"disputed"}
+    # the Lynx page's pointer to the WanAnimate page refers to the record that owns the report
+    assert kg.sql(
+        "SELECT type FROM relations WHERE tip_id = 'lynx-unconfirmed-with-wan-animate' "
+        "AND other_tip_id = 'wananimate-apparently-with-lynx'"
+    ) == [{"type": "see-also"}]
