@@ -512,6 +512,14 @@ def _call(node: ast.Call, scope: Scope) -> Any:
         if isinstance(value, dict):
             return list(value)
         raise UnknownError("keys")
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and isinstance(func.value.func, ast.Name) \
+            and func.value.func.id == "super" and not func.value.args and scope.cls is not None:
+        # super().define_schema(): a V3 node that derives from another one and changes its schema
+        for base in scope.cls.bases():
+            found = base.method(func.attr)
+            if found is not None:
+                return run_function(*found)
+        raise UnknownError("super()")
     try:
         target = evaluate(func, scope)
     except UnknownError:
@@ -575,6 +583,12 @@ def _statement(stmt: ast.stmt, scope: Scope) -> None:
                 if isinstance(value, UnknownError) or not isinstance(container, dict):
                     raise UnknownError("assignment into a dict")
                 container[key] = value
+            elif isinstance(target, ast.Attribute):
+                # schema.node_id = "X", schema.inputs = [...]: a derived node's changes to its base's schema
+                container = evaluate(target.value, scope)
+                if isinstance(value, UnknownError) or not (isinstance(container, IoCall) and container.kind == "Schema"):
+                    raise UnknownError("attribute assignment")
+                container.kwargs[target.attr] = value
             else:
                 raise UnknownError("assignment")
     elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
@@ -936,6 +950,9 @@ def node_id_of(ref: ClassRef) -> str | None:
     for stmt in ast.walk(fn[1]):
         if isinstance(stmt, ast.keyword) and stmt.arg == "node_id" and isinstance(stmt.value, ast.Constant):
             return stmt.value.value if isinstance(stmt.value.value, str) else None
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) and any(
+                isinstance(t, ast.Attribute) and t.attr == "node_id" for t in stmt.targets):
+            return stmt.value.value if isinstance(stmt.value.value, str) else None  # schema.node_id = "X"
     return None
 
 

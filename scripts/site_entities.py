@@ -36,7 +36,7 @@ from hkgraph.records.coverage import site_pages  # noqa: E402
 SITE = Path(os.environ.get("HKGRAPH_SHARED") or ROOT.parent / "shared") / "corpus" / "wanx-troopers"
 ENTITIES = ROOT / "data" / "entities"
 MODEL_SUFFIXES = (".safetensors", ".gguf", ".pt", ".pth", ".ckpt", ".bin", ".onnx", ".sft")
-LINK = re.compile(r"\]\(([^)\s]+\.json)\)")  # Markdown links to a .json file
+LINK = re.compile(r"\]\(([^)]+?\.json)\)")  # Markdown links to a .json file (the target may hold spaces)
 # Generated fields; any other field of an existing file (aliases, description, urls) is kept.
 PAGE_FIELDS = ("name", "path", "snapshot", "snapshot_date")
 WORKFLOW_FIELDS = ("name", "path", "pages", "nodes", "node_classes", "files", "file_names")

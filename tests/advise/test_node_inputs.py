@@ -75,6 +75,15 @@ def test_known_facts_read_from_source():
     assert nodes["WanVideoModelLoader"]["display_name"] == "WanVideo Model Loader"
     assert nodes["PrimitiveInt"]["widgets"] == ["value", "control_after_generate"]
     assert [o["type"] for o in nodes["KSampler"]["outputs"]] == ["LATENT"]
+    # a V3 node derived from another one, which renames and re-declares its schema (schema.node_id = ...)
+    wan = nodes["WanContextWindowsManual"]
+    assert (wan["display_name"], wan["python_class"], wan["static"]) == (
+        "Wan Context Windows", "WanContextWindowsManualNode", True)
+    assert wan["widgets"] == ["context_length", "context_overlap", "context_schedule", "context_stride", "closed_loop",
+                              "fuse_method", "freenoise", "retain_first_frame", "split_conds_to_windows"]
+    assert {i["name"]: i.get("default") for i in wan["inputs"]}["context_length"] == 81
+    # a classic node whose INPUT_TYPES extends its base's through super()
+    assert nodes["LoadImageMask"]["widgets"] == ["image", "upload", "channel"]
 
 
 @pytest.mark.skipif(not MIRROR.is_dir(), reason="the fetched pack snapshots (/work/.mirror) are not on this machine")

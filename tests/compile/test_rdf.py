@@ -54,3 +54,18 @@ def test_shacl_catches_a_broken_graph(built_dist, tmp_path):
     message = str(exc.value)
     assert "Less than 1 values on <https://w3id.org/hkgraph/tip/x>->dcterms:title" in message
     assert "gossip" in message  # kind outside the closed list
+
+
+def test_a_value_ending_in_a_dot_keeps_the_turtle_readable():
+    """A prompt value ending in "..." made the Turtle writer end a prefixed name in an escaped dot
+    (`hk:value\\/prompt\\/…\\.`), which rdflib's Turtle parser rejects: the whole release failed to parse.
+    The IRI now ends in %2E, which decodes to the same value."""
+    from hkgraph.compile.rdf import turtle_bytes, value_iri
+
+    node = value_iri("prompt", "the camera view suddenly changes ...")
+    assert node.value.endswith("changes%20..%2E")
+    assert value_iri("cfg", "3.5").value.endswith("/value/cfg/3.5")  # other values keep their IRIs
+    triples = [ox.Triple(ox.NamedNode("https://w3id.org/hkgraph/tip/x"),
+                         ox.NamedNode("https://w3id.org/hkgraph/vocab#valueRef"), node)]
+    graph = rdflib.Graph().parse(data=turtle_bytes(triples), format="turtle")
+    assert {str(o) for o in graph.objects()} == {node.value}

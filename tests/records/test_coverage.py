@@ -72,3 +72,15 @@ def test_a_table_of_contents_section_is_navigation(tmp_path):
                                   "## 2026.01\n\nreal know-how\n")
     [result] = folder_coverage(site, load_dataset(FIXTURES / "valid"))
     assert (result.content, result.uncovered) == (1, [(9, "real know-how")])
+
+
+def test_a_table_of_contents_ends_with_its_list(tmp_path):
+    # loras/both-ways.md and loras/part-02.md go on under the contents heading with a paragraph and a
+    # table: those lines are know-how, not navigation.
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "part.md").write_text("# Part\n\n## Parts Table Of Contents\n\n* [Other](other.md)\n"
+                                  "* This part; this document\n\n\nA paragraph under the same heading.\n\n"
+                                  "| a | b |\n| --- | --- |\n| 1 | 2 |\n")
+    [result] = folder_coverage(site, load_dataset(FIXTURES / "valid"))
+    assert result.uncovered == [(9, "A paragraph under the same heading."), (11, "| a | b |"), (13, "| 1 | 2 |")]

@@ -94,3 +94,13 @@ def test_warnings_do_not_fail_validation(tmp_path: Path):
     result = CliRunner().invoke(cli, ["validate", "--root", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "quotes[0].text: warning: quote text does not appear in the excerpt" in result.output
+
+
+def test_a_markdown_escaped_file_name_names_the_file():
+    # loras/part-01.md writes file names with Markdown-escaped underscores (`Wan\_2\_2\_I2V…`): `\_` is one
+    # separator, so the excerpt names the file the way `Wan_2_2_I2V…` does.
+    from hkgraph.records.mentions import names_any, normalise
+
+    escaped = r"**recommended**<br>Wan\_2\_2\_I2V\_A14B\_HIGH\_lightx2v\_4step\_lora\_v1030_rank_64_bf16 |"
+    assert names_any(escaped, ["Wan_2_2_I2V_A14B_HIGH_lightx2v_4step_lora_v1030_rank_64_bf16"])
+    assert normalise(r"a\_b -_ c") == "a b c"

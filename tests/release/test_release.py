@@ -531,6 +531,29 @@ def test_fixture_data_package_validates_with_frictionless(releases):
     assert report.valid, report.flatten(["taskName", "type", "note"])
 
 
+def test_csv_dialect_is_declared_not_guessed(tmp_path):
+    # A quote whose lines end in semicolons and that holds a "quoted" phrase (loras/part-02.md has one) made
+    # frictionless sniff ';' as the delimiter of quotes.csv while the descriptor left the dialect to guessing.
+    import frictionless
+
+    root = make_project(tmp_path)
+    (root / "data" / "entries" / "block-swap-moves-blocks.yaml").unlink()  # only the quote below in quotes.csv
+    tip = root / "data" / "entries" / "cfg-one-with-distill-lora.yaml"
+    said = ['I ran it for ten seconds; "make it look like clay";', "not perfect, but I did not try much;",
+            "the native workflow worked better for me;"]
+    excerpt = "".join(f"    > {line}\n" for line in said)
+    quote = "".join(f"    {line}\n" for line in said)
+    tip.write_text(tip.read_text().replace("  excerpt: with the distill lora use cfg 1\n",
+                                           f"  excerpt: |-\n{excerpt}quotes:\n- text: |-\n{quote}"))
+    release = make_release(root, epoch=EPOCH)
+    report = frictionless.validate(release.folder / "datapackage.json")
+    assert report.valid, report.flatten(["taskName", "type", "note"])
+    package = json.loads((release.folder / "datapackage.json").read_text())
+    for resource in package["resources"]:
+        if resource.get("schema"):
+            assert resource["dialect"] == describe.CSV_DIALECT, resource["name"]
+
+
 def test_real_release_rdf_parses_with_rdflib(real_release):
     import rdflib
 

@@ -123,3 +123,12 @@ async def test_pages_show_their_iri_and_link_its_rdf(ds: Datasette) -> None:
         assert f'href="/{iri[len(BASE):]}.jsonld">JSON-LD</a>' in page.text, kind
         seen[kind] += 1
     assert len(seen) >= 9
+
+
+def test_a_value_ending_in_a_dot_round_trips() -> None:
+    """The web side mints the same IRI as the graph for a value ending in a dot, and reads it back."""
+    from hkgraph.compile.rdf import value_iri
+
+    iri = iri_of_row("parameter_values", "prompt=the camera view suddenly changes ...")
+    assert iri == value_iri("prompt", "the camera view suddenly changes ...").value
+    assert row_of_iri(iri) == ("parameter_values", "prompt=the camera view suddenly changes ...")

@@ -51,10 +51,21 @@ def iri(kind: str, ident: str) -> ox.NamedNode:
     return node
 
 
+def value_segment(value: str) -> str:
+    """The last path segment of a parameter value's IRI: the value percent-encoded, a final ``.`` too.
+
+    A value ending in a dot (a prompt ending in ``...``) would end the IRI in ``.``; Turtle writers then
+    escape it as ``\\.`` in the prefixed name, which rdflib's Turtle parser rejects. ``%2E`` decodes to the
+    same value, and no other value's IRI changes.
+    """
+    segment = quote(value, safe="")
+    return segment[:-1] + "%2E" if segment.endswith(".") else segment
+
+
 def value_iri(parameter_id: str, value: str) -> ox.NamedNode:
     node = _IRIS.get((parameter_id, "=" + value))
     if node is None:
-        node = ox.NamedNode(f"{BASE}value/{parameter_id}/{quote(value, safe='')}")
+        node = ox.NamedNode(f"{BASE}value/{parameter_id}/{value_segment(value)}")
         if len(_IRIS) < 2_000_000:
             _IRIS[(parameter_id, "=" + value)] = node
     return node

@@ -315,7 +315,8 @@ def _write_tips(db: sqlite_utils.Database, dataset: Dataset, vocab: Vocabulary) 
     db["tips"].create(  # type: ignore[union-attr]
         {
             "id": str, "title": str, "summary": str, "kind": str, "certainty": str, "status": str,
-            "superseded_by": str, "date": str, "page": str, "page_id": str, "section": str, "section_url": str,
+            "superseded_by": str, "date": str, "page": str, "page_id": str, "also_on": str, "section": str,
+            "section_url": str,
             "excerpt": str, "quotes_text": str, "goals": str, "tags": str, "source_url": str,
         },
         pk="id", foreign_keys=[("page_id", "pages", "id"), ("superseded_by", "tips", "id")],
@@ -326,6 +327,7 @@ def _write_tips(db: sqlite_utils.Database, dataset: Dataset, vocab: Vocabulary) 
                 "id": t.id, "title": t.title, "summary": t.summary, "kind": t.kind, "certainty": t.certainty,
                 "status": "current", "superseded_by": None,
                 "date": _cell(t.source.date), "page": t.source.page, "page_id": vocab.pages.get(t.source.page),
+                "also_on": _cell(list(t.source.also_on)),
                 "section": t.source.section, "section_url": section_url(t.source.page, t.source.section),
                 "excerpt": t.source.excerpt, "quotes_text": "\n".join(q.text for q in t.quotes) or None,
                 "goals": _cell(list(t.goals)), "tags": _cell(list(t.tags)), "source_url": site_url(t.source.page),
@@ -483,6 +485,7 @@ def _field_columns() -> dict[str, dict[str, str]]:
         "superseded_by": "The tip that supersedes this one (a tip id), where one does.",
         **{n: d(m.Source, n) for n in ("date", "page")},
         "page_id": "The source page (a page id).",
+        "also_on": d(m.Source, "also_on") + " Stored as a JSON list.",
         "section": d(m.Source, "section"),
         "section_url": "The address of the section on the source site (the page address with the heading's anchor).",
         "excerpt": d(m.Source, "excerpt"),

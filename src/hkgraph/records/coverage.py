@@ -2,7 +2,8 @@
 
 A content line is any line of a page except blank lines, headings, lines made only of images, table
 separator rows, and navigation: a list item or line that is only a link to another page of the site, and
-every line of a "Table Of Contents" section. A line is covered when, with surrounding spaces removed, it equals a line of the excerpt of some
+the list of a "Table Of Contents" section (its list items; the first other line, such as a paragraph or a
+table that shares the heading, ends the contents and is content again). A line is covered when, with surrounding spaces removed, it equals a line of the excerpt of some
 record whose ``source.page`` (or ``source.also_on``) is the page's name (its path relative to the site
 root).
 
@@ -69,6 +70,7 @@ def _excerpt_lines(dataset: Dataset) -> tuple[dict[str, set[str]], Counter[str]]
 
 
 _CONTENTS_HEADING = re.compile(r"^#+\s.*\btable of contents\b", re.IGNORECASE)
+_LIST_ITEM = re.compile(r"^\s*(?:[*+-]|\d+[.)])\s")
 
 
 def _judge(text: str, name: str, covered_lines: set[str], records: int) -> Coverage:
@@ -77,6 +79,8 @@ def _judge(text: str, name: str, covered_lines: set[str], records: int) -> Cover
     for number, line in enumerate(text.splitlines(), 1):
         if line.startswith("#"):
             in_contents = bool(_CONTENTS_HEADING.match(line))
+        elif in_contents and line.strip() and not _LIST_ITEM.match(line):
+            in_contents = False  # the list is over: what follows under the same heading is content
         if in_contents or not is_content(line):
             continue
         result.content += 1

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from . import model as m
 
-_SEPARATORS = re.compile(r"[^\w./+&#]+|_+")
+_SEPARATORS = re.compile(r"(?:[^\w./+&#]|_)+")  # one run of separators, `\_` (Markdown-escaped) included
 BOOLEAN_LABELS = {
     "true": ("true", "enabled", "enable", "on"),
     "false": ("false", "disabled", "disable", "off"),

@@ -367,6 +367,14 @@ class Node(Entity):
         ),
         json_schema_extra={"rdf": "hkv:classNameStatus"},
     )
+    class_name_read_from: Line | None = Field(
+        default=None,
+        description=(
+            "Where the class (and display) name was read when neither ComfyUI-Manager's map nor the node-input "
+            "table has it: the pack's source at a commit (`owner/repo file@commit (date)`)."
+        ),
+        json_schema_extra={"rdf": "hkv:classNameReadFrom"},
+    )
     repo: Slug = Field(
         description="The repository that provides it (`comfyui` for core nodes).",
         json_schema_extra={"ref": "repo", "rdf": "hkv:providedBy"},

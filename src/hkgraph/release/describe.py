@@ -88,7 +88,7 @@ def _column_fields() -> dict[str, dict[str, tuple[type[BaseModel], str]]]:
         out[table] = {name: (cls, name) for name in cls.model_fields}
     out["tips"] = {
         **{n: (m.Tip, n) for n in ("id", "title", "summary", "kind", "certainty", "goals", "tags")},
-        **{n: (m.Source, n) for n in ("page", "section", "date", "excerpt")},
+        **{n: (m.Source, n) for n in ("page", "also_on", "section", "date", "excerpt")},
     }
     out["settings"] = {
         "parameter_id": (m.Setting, "parameter"), "value": (m.Setting, "value"), "values": (m.Setting, "values"),
@@ -373,6 +373,13 @@ FILE_RESOURCES = {
 }
 
 
+# How write_csv writes every table, declared so that readers do not guess it from a sample (a sample of
+# quotes full of semicolons made frictionless read ';' as the delimiter).
+CSV_DIALECT: dict[str, Any] = {
+    "delimiter": ",", "lineTerminator": "\r\n", "quoteChar": '"', "doubleQuote": True, "header": True,
+}
+
+
 def datapackage(
     version: str, created: str, tables: list[Table], files: dict[str, FileInfo], stats: GraphStats
 ) -> dict[str, Any]:
@@ -392,7 +399,8 @@ def datapackage(
         resources.append({
             "name": table.name, "type": "table", "path": info.path, "title": table.name,
             "description": table.description, "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-            "bytes": info.bytes, "hash": f"sha256:{info.sha256}", "schema": table_schema(table),
+            "dialect": dict(CSV_DIALECT), "bytes": info.bytes, "hash": f"sha256:{info.sha256}",
+            "schema": table_schema(table),
         })
     return {
         "name": "hkgraph",

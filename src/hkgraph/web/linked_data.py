@@ -19,7 +19,7 @@ from typing import Any
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import Response
 
-from ..compile.rdf import BASE
+from ..compile.rdf import BASE, value_segment
 from ..compile.sqlite import ENTITY_TABLES, KIND_TABLE
 from . import sparql_protocol as sp
 
@@ -50,7 +50,7 @@ def iri_of_row(table: str, row_id: str) -> str | None:
         return None
     if kind == "value":
         parameter, _, value = row_id.partition("=")
-        return f"{BASE}value/{parameter}/{urllib.parse.quote(value, safe='')}"
+        return f"{BASE}value/{parameter}/{value_segment(value)}"
     if kind == "model-file":
         model, _, name = row_id.partition("/")
         return f"{BASE}model-file/{model}/{urllib.parse.quote(name, safe='')}"

@@ -498,11 +498,14 @@ async def home(datasette: Any, database: str) -> dict[str, Any]:
     db = _DB(datasette, database)
     tables = await db.tables()
     counts = []
+    current = "status" in await db.columns("tips")  # contract v2: lists show current tips
     for table in ["tips", *[t for t, *_ in ENTRY_POINTS]]:
         if table in tables:
-            n = (await db.rows(f"SELECT count(*) AS n FROM [{table}]"))[0]["n"]
+            where = " WHERE status = 'current'" if table == "tips" and current else ""
+            n = (await db.rows(f"SELECT count(*) AS n FROM [{table}]{where}"))[0]["n"]
+            href = db.table_url(table, status="current") if where else db.table_url(table)
             counts.append({"table": table, "label": TABLE_LABELS.get(table, (table, table))[1], "count": n,
-                           "href": db.table_url(table)})
+                           "href": href})
     entries = []
     for table, heading, group, group_table in ENTRY_POINTS:
         if table not in tables:
@@ -538,7 +541,8 @@ async def home(datasette: Any, database: str) -> dict[str, Any]:
         queries.append({"title": query.get("title") or name, "description": query.get("description") or "",
                         "href": datasette.urls.database(database) + "/" + urllib.parse.quote(name),
                         "params": query.get("params") or []})
-    recent = await db.rows("SELECT id, title, kind, date FROM tips ORDER BY date DESC, id LIMIT 5")
+    recent = await db.rows("SELECT id, title, kind, date FROM tips"
+                           + (" WHERE status = 'current'" if current else "") + " ORDER BY date DESC, id LIMIT 5")
     return {
         "counts": counts,
         "entries": entries,
@@ -594,6 +598,7 @@ async def search(datasette: Any, database: str, text: str) -> dict[str, Any]:
                 "SELECT tips.id, tips.title, tips.kind, tips.date, "
                 "snippet(tips_fts, -1, '[', ']', '…', 14) AS snippet FROM tips_fts "
                 "JOIN tips ON tips.rowid = tips_fts.rowid WHERE tips_fts MATCH :q "
+                + ("AND tips.status = 'current' " if "status" in await db.columns("tips") else "") +
                 "ORDER BY bm25(tips_fts, 4.0, 2.0, 1.0, 1.0), tips.id LIMIT 20", {"q": match})
             result["tips"] = [{"item": Item(r["title"], db.row_url("tips", r["id"]),
                                             " · ".join(x for x in (r["kind"], r["date"]) if x)),
