@@ -319,6 +319,8 @@ def test_where_the_pages_disagree(kg):
         ("lynx-unconfirmed-with-wan-animate", "lynx-no-effect-with-wananimate"),
         # the WanAnimate page's own record of the Lynx report (issue 17)
         ("lynx-no-effect-with-wananimate", "wananimate-apparently-with-lynx"),
+        # the embeds table rows of infinite-talk.md and wan-wiring.md (issue 18) name different sampler inputs
+        ("infinitetalk-wiring-wav2vec2-embeds-into-sampler", "multi-infinitetalk-wav2vec-embeds-wrapper-row"),
     }
     assert {r["tip_certainty"] for r in rows} == {"disputed"}
     # the Lynx page's pointer to the WanAnimate page refers to the record that owns the report
