@@ -63,8 +63,12 @@ SHAPES = {
 
 
 def env_for(code: Path | None) -> dict[str, str]:
-    """The environment that runs hkgraph from ``code`` (a src folder), or from this checkout."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    """The environment that runs hkgraph from ``code`` (a src folder), or from this checkout.
+
+    Python writes and reads its bytecode cache as it does on a user's machine: an environment that sets
+    PYTHONDONTWRITEBYTECODE (this sandbox's does) would make every run compile hkgraph's modules anew,
+    which no installed copy does."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
     if code is not None:
         env["PYTHONPATH"] = str(code)
     return env
@@ -83,7 +87,7 @@ def project_copy(name: str, source: Path) -> Path:
         shutil.rmtree(root / "data")
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source / "data", root / "data")
-    shutil.copytree(ROOT / "schema", root / "schema", dirs_exist_ok=True)
+    shutil.copytree(source / "schema", root / "schema", dirs_exist_ok=True)
     return root
 
 
@@ -97,7 +101,7 @@ def contenders(before: Path | None) -> dict[str, Path | None]:
 def section_cli(args: argparse.Namespace) -> dict[str, Any]:
     """`hkgraph query sql`, `tips`, `entity`, `settings`, `--help` next to sqlite3 + python -c pass."""
     codes = contenders(args.before)
-    roots = {who: project_copy(f"real-{who}", ROOT) for who in codes}
+    roots = {who: project_copy(f"real-{who}", args.real) for who in codes}
     for who, root in roots.items():  # build first (what is measured is a command on an up-to-date build)
         done = run([HKGRAPH, "build", "--root", str(root)], env=env_for(codes[who]))
         assert done.returncode == 0, done.stderr[-2000:]
@@ -161,7 +165,7 @@ def section_builds(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"sizes": []}
     for size in args.sizes:
         if size == "real":
-            roots = {who: project_copy(f"real-{who}", ROOT) for who in codes}
+            roots = {who: project_copy(f"real-{who}", args.real) for who in codes}
         else:
             root = dataset(WORK, int(size))
             roots = dict.fromkeys(codes, root)
@@ -309,7 +313,7 @@ def section_sparql(args: argparse.Namespace) -> dict[str, Any]:
     for size in args.sizes:
         dist = WORK / f"dist-{size}-after"
         if not (dist / "hkgraph.db").exists():
-            root = project_copy("real-after", ROOT) if size == "real" else __import__("run").dataset(WORK, int(size))
+            root = project_copy("real-after", args.real) if size == "real" else __import__("run").dataset(WORK, int(size))
             assert run([HKGRAPH, "build", "--root", str(root), "--out", str(dist)]).returncode == 0
         queries = shape_queries(dist)
         load_before = os.getloadavg()[0]
@@ -495,6 +499,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="real,10000,100000")
     parser.add_argument("--before", type=Path, help="a src folder of hkgraph to measure as 'before'")
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    parser.add_argument("--real", type=Path, default=ROOT,
+                        help="the project whose data/ and schema/ are 'the real data' (default: this checkout; "
+                             "with --before, one that both codes can read, such as a checkout of the older commit)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--json", type=Path, default=WORK / "compare.json")
     args = parser.parse_args()
@@ -506,7 +513,12 @@ def main() -> None:
     all_sizes = args.sizes.split(",")
     WORK.mkdir(parents=True, exist_ok=True)
     previous = json.loads(args.json.read_text()) if args.json.exists() else {}
+    real_tips = sum(1 for _ in (args.real / "data" / "entries").glob("*.yaml"))
+    commit = subprocess.run(["git", "-C", str(args.real), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    real = f"{real_tips:,} tips, data/ " + (f"at commit {commit}" if commit else f"of {args.real}")
     results: dict[str, Any] = {"versions": versions(), "before": str(args.before) if args.before else None,
+                               "real": real,
                                **{k: v for k, v in previous.items() if k in SECTIONS}}
     for name in args.only.split(","):
         args.sizes = {"cli": ["real"], "builds": all_sizes, "sparql": [s for s in all_sizes if s in ("real", "100000")],

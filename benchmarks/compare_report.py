@@ -36,6 +36,8 @@ def write(path: Path, r: dict[str, Any]) -> None:
         f"{v['sqlite3 shell']}, {v['oxigraph']} (`oxigraph serve-read-only` from PyPI `oxigraph`), pyoxigraph "
         f"{v['pyoxigraph']}; Datasette {v['datasette']}. Run {v['date']}.",
     ]
+    if r.get("real"):
+        lines += ["", f"The real data: {r['real']}. hkgraph runs with Python's bytecode cache on, as an installed copy does."]
     if r.get("before"):
         lines += ["", "Where a figure reads `a → b`, `a` is the code before issue 15 (the branch point, "
                   "`PYTHONPATH` pointing at its src/) and `b` this code, measured in the same rounds."]
