@@ -524,7 +524,14 @@ def main() -> None:
         args.sizes = {"cli": ["real"], "builds": all_sizes, "sparql": [s for s in all_sizes if s in ("real", "100000")],
                       "open": [s for s in all_sizes if s in ("real", "100000")]}.get(name, all_sizes)
         print(f"{name} …", flush=True)
-        results[name] = SECTIONS[name](args)
+        fresh = SECTIONS[name](args)
+        kept = previous.get(name, {}).get("sizes", []) if isinstance(previous.get(name), dict) else []
+        if "sizes" in fresh and kept:  # sizes not measured this time keep their last figures
+            measured = {entry["size"] for entry in fresh["sizes"]}
+            fresh["sizes"] = [e for e in kept if e.get("size") not in measured] + fresh["sizes"]
+            order = {size: i for i, size in enumerate(("real", "1000", "10000", "100000"))}
+            fresh["sizes"].sort(key=lambda e: order.get(e.get("size"), 99))
+        results[name] = fresh
         args.json.write_text(json.dumps(results, indent=1, default=str))
     from compare_report import write
 
