@@ -256,11 +256,21 @@ class Server:
                 self.proc.wait()
 
 
+def _metadata_of(code: Path | None) -> Path:
+    """The metadata.yml that goes with a src folder (its checkout's), else this checkout's: an older code's
+    plugin does not know the canned queries and functions of a newer metadata.yml."""
+    for folder in str(code or "").split(os.pathsep):
+        candidate = Path(folder).parent / "metadata.yml"
+        if folder and candidate.is_file():
+            return candidate
+    return ROOT / "metadata.yml"
+
+
 def start_ours(dist: Path, code: Path | None, name: str = "hkgraph") -> Server:
     """The hkgraph server as `hkgraph serve` starts it (Datasette with the plugin, immutable, metadata.yml)."""
     port = free_port()
     cmd = [PY, "-m", "datasette", "serve", "-i", str(dist / "hkgraph.db"), "--host", "127.0.0.1", "--port", str(port),
-           "--metadata", str(ROOT / "metadata.yml")]
+           "--metadata", str(_metadata_of(code))]
     if code is None:  # what `hkgraph serve` adds since issue 15
         cmd += ["--setting", "suggest_facets", "off"]
     return Server(name, cmd, f"http://127.0.0.1:{port}/-/sparql", env_for(code))
