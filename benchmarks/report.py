@@ -194,7 +194,7 @@ NOTES = """## How the build gets there (and what it chose)
   patches a copy of hkgraph.db (the changed records compiled alone, applied by primary key; FTS rebuilt). The
   output is written to a temporary folder and swapped in as before, so a rebuild stays atomic. The RDF files are
   byte-identical to a full build's; the database and the store hold the same rows and triples
-  (`tests/test_incremental.py` checks all three for added, edited and removed tips and entities).
+  (`tests/compile/test_incremental.py` checks all three for added, edited and removed tips and entities).
 - **Triples** are pyoxigraph terms, never an rdflib Graph; they are sorted by their N-Triples line (bytes), and
   Turtle comes from pyoxigraph's serializer. JSON-LD is one node object per line.
 - **SHACL** checks the whole graph up to 20,000 triples (the curated data); above that, a fixed sample of

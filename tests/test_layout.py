@@ -77,3 +77,17 @@ def test_the_cli_knows_every_entity_kind():
     from hkgraph.records.model import ENTITY_KINDS
 
     assert set(ENTITY_KIND_NAMES) == set(ENTITY_KINDS)
+
+
+DOCS = [ROOT / "README.md", ROOT / "data" / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+        *sorted((ROOT / "benchmarks").glob("*.md")), ROOT / "tests" / "fixtures" / "kg" / "README.md"]
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_documents_name_files_that_exist(doc):
+    """A page that sends the reader to a test or a module names a file that is there (the layout moved
+    tests into stage folders once, and three pages kept the old paths)."""
+    import re
+
+    named = set(re.findall(r"(?<![\w/.])((?:tests|src/hkgraph|scripts|benchmarks)/[\w/]+\.py)\b", doc.read_text()))
+    assert not {p for p in named if not (ROOT / p).is_file()}, doc

@@ -9,7 +9,7 @@ that went and came so the SPARQL store can be patched instead of reloaded.
 
 The graph is the union of the triples each record contributes (:func:`hkgraph.compile.rdf.record_triples`),
 so a subject's block depends only on the records that write about it; a rebuild therefore gives the
-same bytes as a full build (tests/test_incremental.py checks it).
+same bytes as a full build (tests/compile/test_incremental.py checks it).
 """
 
 from __future__ import annotations
