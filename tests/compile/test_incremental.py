@@ -71,8 +71,10 @@ def store_lines(folder: Path) -> list[str]:
         del store
 
 
-def assert_same_as_full_build(root: Path, dist: Path, tmp_path: Path) -> None:
+def assert_same_as_full_build(root: Path, dist: Path, tmp_path: Path, warnings: list | None = None) -> None:
     full = build(root, tmp_path / "full", incremental=False, shacl=False)
+    if warnings is not None:  # a rebuild checks only the tips that changed, when nothing else did
+        assert warnings == full.warnings
     for name in ("hkgraph.nt", "hkgraph.ttl", "hkgraph.jsonld", "build-info.json"):
         assert (dist / name).read_bytes() == (full.out_dir / name).read_bytes(), name
     assert sql_content(dist / "hkgraph.db") == sql_content(full.out_dir / "hkgraph.db")
@@ -138,7 +140,25 @@ def nothing(root: Path) -> int:
     return 0
 
 
-@pytest.mark.parametrize("change", [edit_tip, add_tip, remove_tip, edit_parameter, edit_node, several, nothing])
+def link_unnamed(root: Path) -> int:  # a warning comes in the edited tip
+    edit(entries(root) / "sampler-steps-for-wan-2-2.yaml", "models:\n- wan2-2-i2v-a14b\n",
+         "models:\n- wan2-2-i2v-a14b\n- wan2-1-vae\n")
+    return 1
+
+
+def name_the_sampler(root: Path) -> int:  # a warning goes from the edited tip
+    edit(entries(root) / "cfg-one-with-distill-lora.yaml", "excerpt: cfg 1.0 with", "excerpt: cfg 1.0 in WanVideo Sampler with")
+    return 1
+
+
+def alias_names_the_sampler(root: Path) -> int:  # a warning goes from a tip that did not change
+    edit(root / "data/entities/nodes/wanvideo-sampler.yaml", "name: WanVideo Sampler\n",
+         "name: WanVideo Sampler\naliases:\n- anything higher\n")
+    return 1
+
+
+@pytest.mark.parametrize("change", [edit_tip, add_tip, remove_tip, edit_parameter, edit_node, several, nothing,
+                                    link_unnamed, name_the_sampler, alias_names_the_sampler])
 def test_a_rebuild_equals_a_full_build(project, tmp_path, change):
     dist = tmp_path / "dist"
     first = build(project, dist)
@@ -147,10 +167,12 @@ def test_a_rebuild_equals_a_full_build(project, tmp_path, change):
     again = build(project, dist)
     assert again.incremental
     assert again.parsed == parsed
-    assert_same_as_full_build(project, dist, tmp_path)
+    assert_same_as_full_build(project, dist, tmp_path, again.warnings)
+    if change in (link_unnamed, name_the_sampler, alias_names_the_sampler):
+        assert again.warnings != first.warnings
     third = build(project, dist)  # and once more, from the rebuild's cache
     assert third.incremental and third.parsed == 0
-    assert_same_as_full_build(project, dist, tmp_path)
+    assert_same_as_full_build(project, dist, tmp_path, third.warnings)
 
 
 def test_a_failed_rebuild_leaves_the_previous_build_and_a_usable_cache(project, tmp_path):

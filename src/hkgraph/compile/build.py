@@ -35,12 +35,13 @@ from .. import __version__
 from ..records.checks import check_dataset
 from ..records.derive import Vocabulary
 from ..records.load import Dataset, load_dataset
-from ..records.paths import SCHEMA_DIR
+from ..records.paths import ENTITIES_DIR, ENTRIES_DIR, SCHEMA_DIR
 from ..records.problems import DataError, Problem
 from .cache import (
     BuildState,
     CachedLoader,
     cache_dir,
+    check_context,
     code_fingerprint,
     default_workers,
     load_state,
@@ -213,7 +214,8 @@ def _build(
     timings["load"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    problems = check_dataset(dataset)
+    context = check_context(loader.records, dataset.tips, ENTITIES_DIR.as_posix())
+    problems, tip_problems = _check(dataset, state, context, loader.changed)
     timings["check"] = time.perf_counter() - t
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -303,9 +305,10 @@ def _build(
         root=str(root), code=code_fingerprint(root), records=loader.records, outputs=output_stats(out_dir),
         subjects=rdf.layout.subjects, blocks=rdf.layout.blocks, triples=rdf.layout.triples,
         shacl_stride=checked_stride,  # every sampled subject of these files passed SHACL
+        check_context=context, tip_problems=tip_problems,
     )
     try:
-        save_state(new_state, out_dir, loader.changed if patch else None)
+        save_state(new_state, out_dir, loader.changed | loader.restamped if patch else None)
     except (OSError, sqlite3.Error):
         pass  # a cache that cannot be written only makes the next build a full one
     else:
@@ -314,6 +317,24 @@ def _build(
         out_dir, dataset, rdf.layout.triples, timings, [p for p in problems if p.severity != "error"],
         incremental=patch, parsed=loader.parsed,
     )
+
+
+def _check(dataset: Dataset, state: BuildState | None, context: str, changed: set[str]
+           ) -> tuple[list[Problem], list[Problem]]:
+    """The integrity checks, and what they found in tip files (for the next build).
+
+    When the entity files and the set of tip ids are what the last build checked against, what a check
+    finds in a tip depends on that tip alone: only the tips whose files changed are checked, and the
+    last build's findings in the others are kept (the entities are checked whole every time)."""
+    tips_dir = ENTRIES_DIR.as_posix() + "/"
+    if state is not None and state.check_context == context:
+        start = len(str(dataset.root)) + 1  # the cache's keys: paths under root (relative_to is ~10x slower)
+        edited = {ident for (kind, ident), path in dataset.files.items() if kind == "tip" and str(path)[start:] in changed}
+        kept = [p for p in state.tip_problems if p.path not in changed]
+        problems = sorted({*check_dataset(dataset, only=edited), *kept})
+    else:
+        problems = check_dataset(dataset)
+    return problems, [p for p in problems if p.path.startswith(tips_dir)]
 
 
 def _previous_vocabulary(out_dir: Path) -> str | None:

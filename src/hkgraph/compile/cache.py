@@ -4,8 +4,12 @@ The state lives beside the output folder, in ``.cache/hkgraph-<out>/`` (``dist/`
 and holds:
 
 - every record file's validated record (or its problems), keyed by path and the hash of its content
-  (BLAKE2b), so that a rebuild parses only the files whose bytes changed (a same-size edit with its
-  modification time put back is still seen);
+  (BLAKE2b), so that a rebuild parses only the files whose bytes changed. A file whose metadata (size,
+  modification and change time, inode) is what it was is not read again: a write always moves the change
+  time, which no program can set back, so a same-size edit with its modification time put back is still
+  seen (and hashed);
+- what the integrity checks found in each tip, and what that depends on (the entity files and the set of
+  tip ids), so that a rebuild that edited tips only checks those tips;
 - the layout of the RDF files the build wrote (subjects in order, the byte length of each subject's
   block in each file), so that :mod:`hkgraph.compile.incremental` can rewrite only the subjects that changed;
 - a fingerprint of hkgraph's own code and of schema/, and the hash of every output file: when either
@@ -25,6 +29,7 @@ import pickle
 import sqlite3
 import time
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +39,7 @@ from ..records.load import load_file
 from ..records.problems import Problem
 from .fresh import OUTPUT_FILES, cache_dir
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 PARALLEL_MIN_FILES = 2000  # below this, starting workers costs more than it saves
 
 
@@ -47,6 +52,7 @@ class CachedRecord:
     record: Any | None
     problems: list[Problem]
     subjects: tuple[str, ...] = ()  # the RDF subjects the record wrote triples about
+    stamp: str = ""  # size, modification and change time, inode (see file_stamp)
 
 
 @dataclass
@@ -59,6 +65,8 @@ class BuildState:
     blocks: dict[str, array] = field(default_factory=dict)  # fmt → byte length of each subject's block
     triples: int = 0
     shacl_stride: int = 0  # the SHACL sample the outputs were checked on (0: not checked)
+    check_context: str = ""  # what the tips' check results depend on besides the tips (see check_context)
+    tip_problems: list[Problem] = field(default_factory=list)  # what the checks found in tip files
     version: int = STATE_VERSION
 
 
@@ -79,6 +87,24 @@ def file_digest(path: Path) -> bytes:
         return hashlib.file_digest(f, "blake2b").digest()
 
 
+def file_stamp(path: Path) -> str:
+    """Size, modification and change time and inode of a file: equal stamps mean the same bytes, unless
+    the file was changed without any write (the change time moves with every write)."""
+    st = os.stat(path)
+    return f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
+
+
+def check_context(records: dict[str, CachedRecord], tip_ids: Iterable[str], entities_dir: str) -> str:
+    """What a tip's check results depend on besides the tip: every entity file's content and the set of
+    tip ids (relations name other tips)."""
+    h = hashlib.sha256()
+    prefix = entities_dir.rstrip("/") + "/"
+    for key in sorted(k for k in records if k.startswith(prefix)):
+        h.update(key.encode() + b"\0" + records[key].digest + b"\n")
+    h.update("\n".join(sorted(tip_ids)).encode())
+    return h.hexdigest()
+
+
 def output_stats(out_dir: Path) -> dict[str, str]:
     """Output file → hash of its bytes (what the next build checks before it reuses the outputs)."""
     stats = {}
@@ -90,7 +116,7 @@ def output_stats(out_dir: Path) -> dict[str, str]:
     return stats
 
 
-_META = ("root", "code", "outputs", "subjects", "blocks", "triples", "shacl_stride")
+_META = ("root", "code", "outputs", "subjects", "blocks", "triples", "shacl_stride", "check_context", "tip_problems")
 
 
 def _connect(out_dir: Path) -> sqlite3.Connection:
@@ -164,7 +190,7 @@ def save_state(state: BuildState, out_dir: Path, changed: set[str] | None = None
                 if r is None:
                     rows.append((key, b"", 0, None))
                 else:
-                    data = pickle.dumps((r.record, r.problems, r.subjects), protocol=pickle.HIGHEST_PROTOCOL)
+                    data = pickle.dumps((r.record, r.problems, r.subjects, r.stamp), protocol=pickle.HIGHEST_PROTOCOL)
                     rows.append((key, r.digest, r.size, data))
             conn.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
         conn.executemany(
@@ -246,6 +272,7 @@ class CachedLoader:
         self.workers = workers
         self.records: dict[str, CachedRecord] = {}
         self.changed: set[str] = set()
+        self.restamped: set[str] = set()  # unchanged records whose file metadata moved (stored again)
         self.parsed = 0
 
     def __call__(self, files: list[tuple[Any, Path]], root: Path) -> list[tuple[Any, list[Problem]]]:
@@ -253,26 +280,34 @@ class CachedLoader:
         start = len(str(root)) + 1
         for i, (_model_cls, path) in enumerate(files):
             key = str(path)[start:]  # path is under root; Path.relative_to is ~10x slower
+            old = self.previous.get(key)
             try:
-                stat = (_digest_bounded(path), os.stat(path).st_size)
+                stamp = file_stamp(path)
+                if old is not None and old.stamp == stamp and old.digest:
+                    stat = (old.digest, old.size, stamp)  # not written since: the same bytes
+                else:
+                    stat = (_digest_bounded(path), os.stat(path).st_size, stamp)
             except OSError:
-                stat = (b"", -1)  # unreadable, a folder or a dangling link: the loader reports it
+                stat = (b"", -1, "")  # unreadable, a folder or a dangling link: the loader reports it
             keys.append(key)
             stats.append(stat)
-            old = self.previous.get(key)
-            if old is None or (old.digest, old.size) != stat or not stat[0]:
+            if old is None or (old.digest, old.size) != stat[:2] or not stat[0]:
                 misses.append(i)
         parsed = parse_in_parallel([files[i] for i in misses], root, self.workers)
         self.parsed = len(misses)
         fresh = dict(zip(misses, parsed, strict=True))
         results = []
         for i, key in enumerate(keys):
+            digest, size, stamp = stats[i]
             if i in fresh:
                 record, problems = fresh[i]
-                self.records[key] = CachedRecord(*stats[i], record, problems)
+                self.records[key] = CachedRecord(digest, size, record, problems, stamp=stamp)
                 self.changed.add(key)
             else:
                 old = self.previous[key]
+                if old.stamp != stamp:  # the same bytes, written again (touched, copied back)
+                    old.stamp = stamp
+                    self.restamped.add(key)
                 self.records[key] = old
                 record, problems = old.record, old.problems
             results.append((record, problems))

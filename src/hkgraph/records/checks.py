@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import typing
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -75,9 +75,16 @@ def _value_problem(dataset: Dataset, parameter_id: str, value: str) -> str | Non
     return None
 
 
-def check_references(dataset: Dataset) -> Iterator[Problem]:
+def _tips(dataset: Dataset, only: Collection[str] | None) -> Iterable[tuple[str, m.Tip]]:
+    """The tips a check looks at: all, or those of ``only`` (see :func:`check_dataset`)."""
+    if only is None:
+        return dataset.tips.items()
+    return [(ident, dataset.tips[ident]) for ident in sorted(only) if ident in dataset.tips]
+
+
+def check_references(dataset: Dataset, only: Collection[str] | None = None) -> Iterator[Problem]:
     """Every reference names an existing entity (or tip); value references name an allowed value."""
-    records: list[tuple[str, str, BaseModel]] = [("tip", k, v) for k, v in dataset.tips.items()]
+    records: list[tuple[str, str, BaseModel]] = [("tip", k, v) for k, v in _tips(dataset, only)]
     for kind, table in dataset.entities.items():
         records.extend((kind, ident, record) for ident, record in table.items())
     for kind, ident, record in records:
@@ -111,10 +118,10 @@ def _range_problems(rng: m.Range | None, low: float | None = None, high: float |
             yield f"{bound:g} is outside {low:g}..{high:g}"
 
 
-def check_settings(dataset: Dataset) -> Iterator[Problem]:
+def check_settings(dataset: Dataset, only: Collection[str] | None = None) -> Iterator[Problem]:
     """Setting values are allowed values of their parameter; the parameter is linked from the tip;
     a setting says what is advised (value, values, range, direction, schedule or steps)."""
-    for ident, tip in dataset.tips.items():
+    for ident, tip in _tips(dataset, only):
         for i, setting in enumerate(tip.settings):
             base = ("settings", i)
             if (setting.value is None and not setting.values and setting.range is None and setting.direction is None
@@ -151,9 +158,9 @@ def check_settings(dataset: Dataset) -> Iterator[Problem]:
                     yield dataset.problem_at("tip", ident, path, message)
 
 
-def check_lists(dataset: Dataset) -> Iterator[Problem]:
+def check_lists(dataset: Dataset, only: Collection[str] | None = None) -> Iterator[Problem]:
     """No id is listed twice in one list."""
-    for ident, tip in dataset.tips.items():
+    for ident, tip in _tips(dataset, only):
         for name in (*LINK_FIELDS, "goals", "tags"):
             seen: set[str] = set()
             for i, item in enumerate(getattr(tip, name)):
@@ -171,9 +178,9 @@ def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def check_quotes(dataset: Dataset) -> Iterator[Problem]:
+def check_quotes(dataset: Dataset, only: Collection[str] | None = None) -> Iterator[Problem]:
     """A quote's words stand in the tip's excerpt; a quoted person is linked from the tip."""
-    for ident, tip in dataset.tips.items():
+    for ident, tip in _tips(dataset, only):
         excerpt = _normalise(tip.source.excerpt)
         for i, quote in enumerate(tip.quotes):
             if _normalise(quote.text) not in excerpt:
@@ -188,7 +195,7 @@ def check_quotes(dataset: Dataset) -> Iterator[Problem]:
                 )
 
 
-def check_aliases(dataset: Dataset) -> Iterator[Problem]:
+def check_aliases(dataset: Dataset, only: Collection[str] | None = None) -> Iterator[Problem]:
     """Within a kind, no name or alias belongs to two entities (search would be ambiguous)."""
     for kind, table in dataset.entities.items():
         owner: dict[str, str] = {}
@@ -209,7 +216,7 @@ LINK_FIELDS = ("nodes", "parameters", "values", "repos", "models", "files", "har
                "workflows")
 
 
-def check_nodes(dataset: Dataset) -> Iterator[Problem]:
+def check_nodes(dataset: Dataset, only: Collection[str] | None = None) -> Iterator[Problem]:
     """A verified node has a class name, and no two nodes claim one class name."""
     owner: dict[str, str] = {}
     for ident, node in dataset.entities["node"].items():
@@ -228,7 +235,7 @@ def check_nodes(dataset: Dataset) -> Iterator[Problem]:
 _LEVEL_RANK = {level: rank for rank, level in enumerate(m.MODEL_LEVELS)}
 
 
-def check_models(dataset: Dataset) -> Iterator[Problem]:
+def check_models(dataset: Dataset, only: Collection[str] | None = None) -> Iterator[Problem]:
     """Parents sit one level up (family → version → variant → expert) and form no cycle; a purpose is a LoRA's."""
     models = dataset.entities["model"]
     for ident, model in models.items():
@@ -253,14 +260,14 @@ def check_models(dataset: Dataset) -> Iterator[Problem]:
             yield dataset.problem_at("model", ident, ("purpose",), "only a LoRA has a purpose (role: lora)")
 
 
-def check_pages(dataset: Dataset) -> Iterator[Problem]:
+def check_pages(dataset: Dataset, only: Collection[str] | None = None) -> Iterator[Problem]:
     """Every tip's source page is a page entity (by its path); page paths are unique."""
     paths: dict[str, str] = {}
     for ident, page in dataset.entities["page"].items():
         other = paths.setdefault(page.path, ident)  # type: ignore[attr-defined]
         if other != ident:
             yield dataset.problem_at("page", ident, ("path",), f"path '{page.path}' is also page '{other}'s")  # type: ignore[attr-defined]
-    for ident, tip in dataset.tips.items():
+    for ident, tip in _tips(dataset, only):
         for path, page in [(("source", "page"), tip.source.page),
                            *((("source", "also_on", i), p) for i, p in enumerate(tip.source.also_on))]:
             if page not in paths:
@@ -273,14 +280,14 @@ def check_pages(dataset: Dataset) -> Iterator[Problem]:
             yield dataset.problem_at("tip", ident, ("source", "also_on"), "also_on repeats the tip's own page")
 
 
-def check_named_links(dataset: Dataset) -> Iterator[Problem]:
+def check_named_links(dataset: Dataset, only: Collection[str] | None = None) -> Iterator[Problem]:
     """Warn where a tip links an entity its excerpt does not name under any of its labels.
 
     A record lists what its excerpt names; the rest is derived by the compiler. A link the excerpt makes
     in other words (an unambiguous reference) is allowed, hence a warning, not an error.
     """
     vocab = Vocabulary.of(dataset)
-    for ident, tip in dataset.tips.items():
+    for ident, tip in _tips(dataset, only):
         text = normalise(f"{tip.source.section}\n{tip.source.excerpt}")  # the heading is source text too
         quoted = {q.person for q in tip.quotes if q.person}  # the page attributes the quote: that names them
         for field in LINK_FIELDS:
@@ -317,9 +324,15 @@ CHECKS: tuple[Any, ...] = (
 )
 
 
-def check_dataset(dataset: Dataset) -> list[Problem]:
-    """Run every check; returns the load problems plus the integrity problems, sorted."""
+def check_dataset(dataset: Dataset, only: Collection[str] | None = None) -> list[Problem]:
+    """Run every check; returns the load problems plus the integrity problems, sorted.
+
+    :param only: check these tips only (the entities are always checked whole). What a check finds in a
+        tip depends on that tip, the entities and the set of tip ids, nothing else: a rebuild in which
+        neither of the latter two changed checks the edited tips and keeps what the last build found in
+        the others (:func:`hkgraph.compile.build.build`).
+    """
     problems = list(dataset.problems)
     for check in CHECKS:
-        problems.extend(check(dataset))
+        problems.extend(check(dataset, only))
     return sorted(set(problems))
