@@ -119,11 +119,12 @@ def fmt(root: Path, check: bool) -> None:
 @click.option("--full", is_flag=True, help="Ignore the build cache (.cache/hkgraph-<out>/) and build everything anew.")
 def build(root: Path, out: Path, shacl: bool, full: bool) -> None:
     """Validate data/ and write hkgraph.db, .ttl, .nt and .jsonld into --out (atomically)."""
-    from .compile.fresh import resolve, up_to_date
+    from .compile.fresh import freshness, resolve
 
+    fingerprint = None
     if not full:  # answered from file metadata, before the compiler is imported
         where, out_dir = resolve(root, out)
-        info = up_to_date(where, out_dir, shacl=shacl)
+        info, fingerprint = freshness(where, out_dir, shacl=shacl)
         if info is not None:
             click.echo(f"{out_dir} is up to date: {info.get('tips', '?')} tips, {info.get('triples', '?')} triples "
                        "(nothing changed since the last build; --full builds anew)")
@@ -133,7 +134,7 @@ def build(root: Path, out: Path, shacl: bool, full: bool) -> None:
     from .records.problems import DataError
 
     try:
-        result = run_build(root, out, shacl=shacl, incremental=not full)
+        result = run_build(root, out, shacl=shacl, incremental=not full, fingerprint=fingerprint)
     except BuildError as exc:
         raise click.ClickException(str(exc))
     except DataError as exc:

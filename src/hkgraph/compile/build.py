@@ -52,11 +52,11 @@ from .fresh import (
     BUILD_INFO,
     ensure_built,
     forget_build,
+    freshness,
     input_fingerprint,
     is_stale,
     record_build,
     resolve,
-    up_to_date,
 )
 from .incremental import Layout, LayoutError, write_changed, write_full
 from .rdf import use_vocabulary
@@ -117,6 +117,7 @@ def build(
     hook: Callable[[str, Path], None] | None = None,
     incremental: bool = True,
     workers: int | None = None,
+    fingerprint: str | None = None,
 ) -> BuildResult:
     """Validate the data under ``root`` and write the compiled files into ``out_dir`` atomically.
 
@@ -127,11 +128,13 @@ def build(
         :mod:`hkgraph.compile.cache`): unchanged records are not parsed again and only the RDF subjects
         and store triples of changed records are rewritten. The output is the same either way.
     :param workers: processes that parse records (default: one per CPU); 1 parses here only.
+    :param fingerprint: the inputs' fingerprint from :func:`hkgraph.compile.fresh.freshness` when the caller
+        has just found the build stale (the check is not made again).
     :raises DataError: when the data does not validate; nothing is written.
     """
     root, out_dir = resolve(root, out_dir)
-    if incremental:
-        info = up_to_date(root, out_dir, shacl=shacl)
+    if incremental and fingerprint is None:
+        info, fingerprint = freshness(root, out_dir, shacl=shacl)
         if info is not None:  # nothing changed since the last build (see hkgraph.compile.fresh)
             return BuildResult(out_dir, None, int(info.get("triples", 0)), {}, incremental=True, noop=True,
                                root=root)
@@ -141,7 +144,7 @@ def build(
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         with _build_lock(out_dir):
             recover(out_dir)
-            return _build(root, out_dir, shacl, hook, incremental, workers or default_workers())
+            return _build(root, out_dir, shacl, hook, incremental, workers or default_workers(), fingerprint)
     except OSError as exc:
         raise BuildError(_os_message(exc, out_dir)) from exc
     finally:
@@ -203,11 +206,11 @@ def recover(out_dir: Path) -> list[Path]:
 
 def _build(
     root: Path, out_dir: Path, shacl: bool, hook: Callable[[str, Path], None] | None, incremental: bool,
-    workers: int,
+    workers: int, fingerprint: str | None = None,
 ) -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    fingerprint = input_fingerprint(root)
+    fingerprint = fingerprint or input_fingerprint(root)
     state = load_state(out_dir, root) if incremental else None
     loader = CachedLoader(state.records if state else None, workers)
     dataset = load_dataset(root, load_files=loader)

@@ -12,9 +12,11 @@ and holds:
   tip ids), so that a rebuild that edited tips only checks those tips;
 - the layout of the RDF files the build wrote (subjects in order, the byte length of each subject's
   block in each file), so that :mod:`hkgraph.compile.incremental` can rewrite only the subjects that changed;
-- a fingerprint of hkgraph's own code and of schema/, and the hash of every output file: when either
-  differs (a byte of dist/hkgraph.nt changed by hand or by a damaged disk), the state is ignored and the
-  build starts from nothing, so damage is never copied into the next build.
+- a fingerprint of hkgraph's own code and of schema/, and the metadata of every output file as the build
+  left it (size, modification and change time, inode): when either differs (a byte of dist/hkgraph.nt
+  changed by any program, even one that put the modification time back), the state is ignored and the
+  build starts from nothing, so damage is never copied into the next build. Hashing the outputs instead
+  read 150 MB at 10,000 tips and 1.5 GB at 100,000 twice per rebuild for the same answer.
 
 The state is a cache: deleting it only makes the next build a full one. It is written in one
 transaction after the output folder is in place, and a rebuild writes only the records that changed.
@@ -106,11 +108,12 @@ def check_context(records: dict[str, CachedRecord], tip_ids: Iterable[str], enti
 
 
 def output_stats(out_dir: Path) -> dict[str, str]:
-    """Output file → hash of its bytes (what the next build checks before it reuses the outputs)."""
+    """Output file → its metadata (:func:`file_stamp`; what the next build checks before it reuses the
+    outputs: any write since moves the change time)."""
     stats = {}
     for name in OUTPUT_FILES:
         try:
-            stats[name] = file_digest(out_dir / name).hex()
+            stats[name] = file_stamp(out_dir / name)
         except OSError:
             continue
     return stats

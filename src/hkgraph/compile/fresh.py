@@ -146,6 +146,19 @@ def up_to_date(root: Path, out_dir: Path, *, shacl: bool = True) -> dict[str, An
     Nothing to do means: the same inputs, the same hkgraph code, the outputs as the last build left
     them, SHACL checked when asked for, and no leftovers of a killed build to clean up.
     """
+    return freshness(root, out_dir, shacl=shacl)[0]
+
+
+def freshness(root: Path, out_dir: Path, *, shacl: bool = True) -> tuple[dict[str, Any] | None, str | None]:
+    """:func:`up_to_date`, and the input fingerprint when it had to compute one (a build that follows
+    takes it instead of hashing every file's metadata again)."""
+    info = _up_to_date(root, out_dir, shacl)
+    if isinstance(info, str):
+        return None, info
+    return info, None
+
+
+def _up_to_date(root: Path, out_dir: Path, shacl: bool) -> dict[str, Any] | str | None:
     try:
         state = json.loads((cache_dir(out_dir) / CURRENT).read_text())
     except (OSError, ValueError):
@@ -165,8 +178,9 @@ def up_to_date(root: Path, out_dir: Path, *, shacl: bool = True) -> dict[str, An
         return None
     if any(n.startswith((f".{out_dir.name}-", ".hkgraph-sql-")) for n in names):
         return None  # recover() has something to do
-    if input_fingerprint(root) != state["inputs"]:
-        return None
+    fingerprint = input_fingerprint(root)
+    if fingerprint != state["inputs"]:
+        return fingerprint
     return info
 
 
