@@ -117,3 +117,25 @@ def test_the_name_index_from_sqlite_equals_the_one_from_the_graph(graph: Knowled
     finally:
         from_sql.close()
         from_graph.close()
+
+
+def test_one_name_is_looked_up_without_reading_every_name(graph: KnowledgeGraph) -> None:
+    """A name asked for on the files is found through the names table's index on the normal form; the
+    answer is the full index's, for every spelling the data has (also upper-cased and padded), and no
+    name index is built for it."""
+    assert graph.dist is not None
+    full = KnowledgeGraph.open(graph.dist)
+    one = KnowledgeGraph.open(graph.dist)
+    try:
+        index = full._load_labels()
+        asked = 0
+        for kind, spellings in index.items():
+            for key in spellings:
+                for spelling in (key, key.upper(), f"  {key} "):
+                    assert one._lookup(kind, spelling) == full._lookup(kind, spelling), (kind, spelling)
+                    asked += 1
+        assert asked > 60 and one._labels is None
+        assert one._lookup("node", "no such node at all") == []
+    finally:
+        full.close()
+        one.close()

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ..compile.iris import BASE, RELATION_PREDICATES, expand
+from ..records.spelling import normalise
 from . import fieldmap
 from .engine import QueryError, open_store, run_sparql
 from .policy import PolicyError, check_query
@@ -402,14 +403,32 @@ class KnowledgeGraph:
     def _lookup(self, kind: str, name: str) -> list[str]:
         if kind not in ENTITY_KINDS:
             raise QueryError(f"unknown entity kind '{kind}'; kinds are: {', '.join(ENTITY_KINDS)}{_hint(_closest(kind, ENTITY_KINDS))}")
-        labels = self._load_labels()[kind]
         key = name.strip().casefold()
-        ids = labels.get(key, ())
+        ids = self._lookup_sql(kind, key) if self._labels is None else None
+        if ids is None:
+            ids = self._load_labels()[kind].get(key, set())
         exact = [i for i in ids if i == key]  # an id wins over another entity's alias spelled like it
         return exact or sorted(ids)
 
+    def _lookup_sql(self, kind: str, key: str) -> set[str] | None:
+        """The ``kind`` entities one of whose spellings case-folds to ``key``, from hkgraph.db's ``names``
+        table through its index on the normal form (equal case folds have equal normal forms), without
+        reading every name; None when not on the files or the database has no such table."""
+        if self.dist is None:
+            return None
+        try:
+            if self._conn is None:
+                self._conn = connect_sql(self.dist / "hkgraph.db")
+            rows = self._conn.execute(
+                "SELECT entity_id, name FROM names WHERE normalized = ? AND kind = ?", (normalise(key), kind)
+            ).fetchall()
+        except (sqlite3.Error, QueryError):
+            return None
+        return {ident for ident, label in rows if isinstance(label, str) and label.casefold() == key}
+
     def _suggest(self, word: str, kinds: list[str]) -> list[str]:
         """Display names of the entities of ``kinds`` with a spelling close to ``word``."""
+        self._load_labels()
         spellings = [sp for sp, owners in self._spellings.items() if any(k in kinds for k, _i in owners)]
         out: list[str] = []
         for spelling in _closest(word, sorted(spellings), n=10):
@@ -572,6 +591,7 @@ class KnowledgeGraph:
         if parameter:
             param_ids = self.resolve("parameter", parameter)
             if node_ids:  # a parameter name shared by many nodes: keep the ones of the node asked for
+                self._load_labels()  # (with the nodes of the parameters)
                 param_ids = [p for p in param_ids if self._parameter_nodes.get(p) in node_ids] or param_ids
         filters: list[tuple[str, list[str]]] = []
 
@@ -686,6 +706,7 @@ class KnowledgeGraph:
         if parameter:
             ids = self.resolve("parameter", parameter)
             if node_ids:
+                self._load_labels()  # (with the nodes of the parameters)
                 ids = [p for p in ids if self._parameter_nodes.get(p) in node_ids] or ids
             iris = " ".join(f"<{iri_of('parameter', i)}>" for i in ids)
             where.append(f"VALUES ?parameter {{ {iris} }} ?setting hkv:parameter ?parameter .")

@@ -17,17 +17,12 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from . import model as m
+from .spelling import normalise
 
-_SEPARATORS = re.compile(r"(?:[^\w./+&#]|_)+")  # one run of separators, `\_` (Markdown-escaped) included
 BOOLEAN_LABELS = {
     "true": ("true", "enabled", "enable", "on"),
     "false": ("false", "disabled", "disable", "off"),
 }
-
-
-def normalise(text: str) -> str:
-    """Case-folded, with punctuation other than `. / + & #` and runs of spaces made one space."""
-    return _SEPARATORS.sub(" ", text.casefold()).strip()
 
 
 def value_labels(value: str) -> list[str]:
