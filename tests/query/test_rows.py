@@ -139,3 +139,10 @@ def test_one_name_is_looked_up_without_reading_every_name(graph: KnowledgeGraph)
     finally:
         full.close()
         one.close()
+
+
+def test_an_unknown_tip_filter_is_named_with_the_closest_one(graph: KnowledgeGraph) -> None:
+    """`tips` and `tip_rows` take the same filters; a misspelt one is refused by name, with a suggestion."""
+    for method in (graph.tips, graph.tip_rows):
+        with pytest.raises(TypeError, match=r"got an unknown filter 'nodes'; did you mean 'node'"):
+            method(nodes="WanVideo Sampler")

@@ -132,6 +132,17 @@ def _closest(word: str, labels: Iterable[str], n: int = 3) -> list[str]:
     return [by_key[k] for k in keys]
 
 
+def _tip_filters(filters: dict[str, Any], method: str) -> dict[str, Any]:
+    """``filters`` when each is a keyword of :meth:`KnowledgeGraph._tip_data`, else a TypeError that names
+    the method the caller used and the closest filter."""
+    code = KnowledgeGraph._tip_data.__code__
+    known = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
+    for name in filters:
+        if name not in known:
+            raise TypeError(f"{method}() got an unknown filter '{name}'{_hint(_closest(name, known))}")
+    return filters
+
+
 def _hint(matches: list[str]) -> str:
     if not matches:
         return ""
@@ -514,28 +525,7 @@ class KnowledgeGraph:
             data["allowed_values"].sort(key=lambda v: (position.get(v, len(position)), v))
         return kind, data
 
-    def tips(
-        self,
-        *,
-        node: str | None = None,
-        parameter: str | None = None,
-        value: str | None = None,
-        model: str | None = None,
-        file: str | None = None,
-        repo: str | None = None,
-        hardware: str | None = None,
-        person: str | None = None,
-        concept: str | None = None,
-        workflow: str | None = None,
-        page: str | None = None,
-        goal: str | None = None,
-        tag: str | None = None,
-        kind: str | None = None,
-        text: str | None = None,
-        about: bool = False,
-        include_superseded: bool = False,
-        limit: int | None = None,
-    ) -> list[m.Tip]:
+    def tips(self, **filters: Any) -> list[m.Tip]:
         """Tips matching every given filter, as :class:`hkgraph.records.model.Tip` records sorted by id.
 
         Entity filters take an id, a display name, an alias or another name a user would type (a node's
@@ -547,19 +537,19 @@ class KnowledgeGraph:
         source page; ``goal`` and ``tag`` are from their closed lists; ``text`` matches tips whose title,
         summary or excerpt contain every word (case-insensitive). Superseded tips come back only with
         ``include_superseded=True``. Link lists in the records come back sorted (the graph keeps no order).
+
+        Filters (keywords; the signature is :meth:`_tip_data`'s): ``node``, ``parameter``, ``value``, ``model``,
+        ``file``, ``repo``, ``hardware``, ``person``, ``concept``, ``workflow``, ``page``, ``goal``, ``tag``,
+        ``kind``, ``text``, ``about``, ``include_superseded``, ``limit``.
         """
         from ..records import model as m
 
-        data = self._tip_data(node=node, parameter=parameter, value=value, model=model, file=file, repo=repo,
-                              hardware=hardware, person=person, concept=concept, workflow=workflow, page=page,
-                              goal=goal, tag=tag, kind=kind, text=text, about=about,
-                              include_superseded=include_superseded, limit=limit)
-        return [_validated(m.Tip, d) for d in data]
+        return [_validated(m.Tip, d) for d in self._tip_data(**_tip_filters(filters, "tips"))]
 
     def tip_rows(self, **filters: Any) -> list[dict[str, Any]]:
         """:meth:`tips` (same filters) as flat rows for tables and CSV (what :func:`tip_row` makes of each
         record), read without building the typed records."""
-        return [_tip_row_of(d) for d in self._tip_data(**filters)]
+        return [_tip_row_of(d) for d in self._tip_data(**_tip_filters(filters, "tip_rows"))]
 
     def _tip_data(
         self,
