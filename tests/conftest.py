@@ -48,6 +48,15 @@ def dataset():
     return load_dataset(ROOT)
 
 
+def flip_a_byte_keeping_its_times(path: Path) -> None:
+    """Damage a file in place as a faulty program or disk might, its size and modification time put back."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x20
+    st = path.stat()
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
 def free_port() -> int:
     """A port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

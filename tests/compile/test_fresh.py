@@ -15,7 +15,7 @@ import pytest
 from hkgraph.compile import fresh
 from hkgraph.compile.build import build
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, flip_a_byte_keeping_its_times
 
 
 @pytest.fixture
@@ -99,11 +99,7 @@ def test_every_kind_of_input_change_is_seen(project: Path, edit: str) -> None:
 def test_a_damaged_output_is_rebuilt(project: Path, tmp_path: Path) -> None:
     dist = project / "dist"
     nt = dist / "hkgraph.nt"
-    data = bytearray(nt.read_bytes())
-    data[len(data) // 2] ^= 0x20
-    st = nt.stat()
-    nt.write_bytes(bytes(data))
-    os.utime(nt, ns=(st.st_atime_ns, st.st_mtime_ns))
+    flip_a_byte_keeping_its_times(nt)
     assert fresh.up_to_date(project, dist) is None
     assert not build(project, dist).noop
     build(project, tmp_path / "fresh", incremental=False)

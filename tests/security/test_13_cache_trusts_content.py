@@ -12,7 +12,7 @@ import pytest
 
 from hkgraph.compile.build import build, is_stale
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, flip_a_byte_keeping_its_times
 
 
 @pytest.fixture
@@ -49,11 +49,7 @@ def test_a_damaged_output_is_not_copied_into_the_next_build(project: Path, tmp_p
     dist = project / "dist"
     build(project, dist)
     nt = dist / "hkgraph.nt"
-    data = bytearray(nt.read_bytes())
-    data[len(data) // 2] ^= 0x20
-    st = nt.stat()
-    nt.write_bytes(bytes(data))
-    os.utime(nt, ns=(st.st_atime_ns, st.st_mtime_ns))
+    flip_a_byte_keeping_its_times(nt)
     tip = next((project / "data" / "entries").iterdir())
     tip.write_text(tip.read_text().replace("title: ", "title: New ", 1))
     build(project, dist)
