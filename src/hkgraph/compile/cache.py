@@ -39,7 +39,7 @@ from typing import Any
 from .. import __version__
 from ..records.load import load_file
 from ..records.problems import Problem
-from .fresh import OUTPUT_FILES, cache_dir
+from .fresh import OUTPUT_FILES, cache_dir, file_stamp
 
 STATE_VERSION = 3
 PARALLEL_MIN_FILES = 2000  # below this, starting workers costs more than it saves
@@ -87,13 +87,6 @@ def file_digest(path: Path) -> bytes:
     """BLAKE2b of a file's bytes (read in slices)."""
     with path.open("rb") as f:
         return hashlib.file_digest(f, "blake2b").digest()
-
-
-def file_stamp(path: Path) -> str:
-    """Size, modification and change time and inode of a file: equal stamps mean the same bytes, unless
-    the file was changed without any write (the change time moves with every write)."""
-    st = os.stat(path)
-    return f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
 
 
 def check_context(records: dict[str, CachedRecord], tip_ids: Iterable[str], entities_dir: str) -> str:

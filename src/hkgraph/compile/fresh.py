@@ -37,12 +37,19 @@ def cache_dir(out_dir: Path) -> Path:
     return out_dir.parent / ".cache" / f"hkgraph-{out_dir.name}"
 
 
+def file_stamp(path: str | Path) -> str:
+    """Size, modification and change time and inode of a file: equal stamps mean the same bytes, unless
+    the file was changed without any write (the change time moves with every write, and no program can
+    set it back). Raises OSError."""
+    st = os.stat(path)
+    return f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
+
+
 def _stamp(path: str) -> str:
     try:
-        st = os.stat(path)
+        return file_stamp(path)
     except OSError:
         return "unreadable"
-    return f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
 
 
 def _files(folder: str) -> list[str]:
